@@ -1,0 +1,64 @@
+# RideDesk — the two commands are `make run` and `make test`; the rest are building blocks.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+RASA := $(VENV)/bin/rasa
+
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 2
+export PYTHONWARNINGS := ignore
+export RIDEDESK_ACTION_ENDPOINT ?= http://127.0.0.1:5055/webhook
+export RIDEDESK_TRACKER_DIALECT ?= sqlite
+export RIDEDESK_TRACKER_DB ?= var/tracker.db
+
+.PHONY: help setup db train validate run shell test test-stories test-nlu pytest bench-nlu clean
+
+help:
+	@echo "make run       set up, train if needed, start RideDesk on SQLite"
+	@echo "make test      set up, train, validate data, run every test"
+	@echo "make setup | db | train | validate | shell | bench-nlu | clean"
+
+$(VENV)/.installed: pyproject.toml scripts/setup.sh
+	@scripts/setup.sh
+	@touch $@
+
+setup: $(VENV)/.installed db
+
+db: $(VENV)/.installed
+	@mkdir -p var
+	@$(PY) -m ridedesk.db migrate
+	@$(PY) -m ridedesk.db seed
+
+train: $(VENV)/.installed
+	@scripts/train.sh
+
+validate: $(VENV)/.installed
+	$(RASA) data validate --fail-on-warnings
+
+run: setup train
+	@scripts/run.sh
+
+shell: setup train
+	@mkdir -p var
+	@$(RASA) run actions --actions actions >var/actions.log 2>&1 & pid=$$!; trap "kill $$pid" EXIT; \
+	sleep 8; $(RASA) shell --model models/ridedesk.tar.gz --endpoints endpoints.yml
+
+test-stories: train
+	$(RASA) test core --model models/ridedesk.tar.gz --stories tests/stories --fail-on-prediction-errors --out results/core
+
+test-nlu: train
+	$(RASA) test nlu --model models/ridedesk.tar.gz --nlu tests/nlu/heldout.yml --out results/nlu
+	$(PY) -m bench.nlu_gate results/nlu
+
+pytest: setup
+	$(PY) -m pytest -q
+
+test: setup validate train test-stories test-nlu pytest
+
+bench-nlu: setup
+	$(PY) -m bench.nlu_compare $(if $(EVAL),--eval $(EVAL))
+
+clean:
+	rm -rf results var models/*.tar.gz models/.fingerprint

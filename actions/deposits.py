@@ -1,0 +1,94 @@
+"""Deposits (押金): status, refund request and the refund timeline."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import latest_text, local_date, local_time, reply_on_failure, rider_id, rider_session
+from actions.handoff import anger_events
+from ridedesk.services.money import yuan
+from ridedesk.services.deposits import Deposits
+from ridedesk.services.tickets import Tickets
+
+
+class ActionDepositStatus(Action):
+    """Tells the rider where their deposit stands and what happens next."""
+
+    def name(self) -> Text:
+        return "action_deposit_status"
+
+    @reply_on_failure
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        events: List[EventType] = []
+        rider = rider_id(tracker)
+        with rider_session(tracker) as session:
+            deposits = Deposits(session)
+            deposit = deposits.status_for(rider)
+            if deposit is None:
+                dispatcher.utter_message(response="utter_deposit_none")
+            elif deposit.status == "held":
+                dispatcher.utter_message(response="utter_deposit_held", amount=yuan(deposit.amount_fen))
+                events.append(SlotSet("offer", "deposit_refund"))
+            elif deposit.status == "refund_requested":
+                facts = dict(
+                    amount=yuan(deposit.amount_fen),
+                    requested=local_date(deposit.refund_requested_at),
+                    expected=local_date(deposits.expected_refund_date(deposit)),
+                )
+                if deposits.is_overdue(deposit):
+                    ticket, _ = Tickets(session).open(
+                        rider,
+                        "deposit",
+                        f"押金 {facts['amount']} 元 {facts['requested']} 申请退款，超过承诺时间未到账。",
+                        conversation_id=tracker.sender_id,
+                    )
+                    dispatcher.utter_message(
+                        response="utter_deposit_refund_overdue",
+                        ticket_number=ticket.number,
+                        due=local_time(ticket.due_at),
+                        **facts,
+                    )
+                else:
+                    dispatcher.utter_message(response="utter_deposit_refund_in_progress", **facts)
+            else:
+                dispatcher.utter_message(
+                    response="utter_deposit_refunded",
+                    amount=yuan(deposit.amount_fen),
+                    refunded=local_date(deposit.refunded_at),
+                )
+        return events + anger_events(latest_text(tracker))
+
+
+class ActionRequestDepositRefund(Action):
+    """Starts a deposit refund; asking twice does not start two."""
+
+    def name(self) -> Text:
+        return "action_request_deposit_refund"
+
+    @reply_on_failure
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        with rider_session(tracker) as session:
+            deposits = Deposits(session)
+            deposit = deposits.status_for(rider_id(tracker))
+            if deposit is None:
+                dispatcher.utter_message(response="utter_deposit_none")
+                return [SlotSet("offer", None)]
+            if deposit.status == "refunded":
+                dispatcher.utter_message(
+                    response="utter_deposit_refunded",
+                    amount=yuan(deposit.amount_fen),
+                    refunded=local_date(deposit.refunded_at),
+                )
+                return [SlotSet("offer", None)]
+            deposit = deposits.request_refund(rider_id(tracker), conversation_id=tracker.sender_id)
+            amount = yuan(deposit.amount_fen)
+            expected = local_date(deposits.expected_refund_date(deposit))
+        dispatcher.utter_message(response="utter_deposit_refund_started", amount=amount, expected=expected)
+        return [SlotSet("offer", None)]

@@ -1,0 +1,1 @@
+"""RideDesk custom Rasa NLU components (see :mod:`ridedesk.nlu.entities`)."""
