@@ -8,15 +8,17 @@ from __future__ import annotations
 import functools
 import logging
 from contextlib import contextmanager
-from datetime import datetime
-from typing import Any, Callable, Dict, Iterator, List, Optional
+from datetime import date, datetime
+from typing import Any, Callable, Dict, Iterator, List, Optional, Union
 from zoneinfo import ZoneInfo
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
+from ridedesk.db.demo import give_new_rider_demo_account
 from ridedesk.db.session import session_scope
+from ridedesk.services.errors import ServiceError
 from ridedesk.services.riders import Riders
 from ridedesk.settings import get_settings
 
@@ -36,7 +38,11 @@ def rider_id(tracker: Tracker) -> str:
 def rider_session(tracker: Tracker) -> Iterator[Session]:
     """Opens a database session and makes sure the rider exists (first contact creates them)."""
     with session_scope() as session:
-        Riders(session).ensure(rider_id(tracker))
+        _, created = Riders(session).ensure(rider_id(tracker))
+        if created and get_settings().env == "development":
+            # A person trying the bot from a fresh browser gets a few trips and a deposit
+            # to look up; never outside development.
+            give_new_rider_demo_account(rider_id(tracker), session=session)
         yield session
 
 
@@ -50,14 +56,31 @@ def local_time(moment: Optional[datetime]) -> str:
     return f"{local.month}月{local.day}日 {local:%H:%M}"
 
 
-def local_date(moment: Optional[datetime]) -> str:
-    """Formats a UTC time as a local date for riders, e.g. ``11月23日``."""
-    return local_time(moment).split(" ")[0]
+def local_date(moment: Union[datetime, date, None]) -> str:
+    """Formats a local date (or a UTC time, as its local date) for riders, e.g. ``11月23日``."""
+    if moment is None:
+        return "—"
+    if isinstance(moment, datetime):
+        return local_time(moment).split(" ")[0]
+    return f"{moment.month}月{moment.day}日"
 
 
 def latest_text(tracker: Tracker) -> str:
     """Returns the text of the rider's latest message (never None)."""
     return (tracker.latest_message or {}).get("text") or ""
+
+
+# Service error codes that riders can meet, and how we explain them.
+ERROR_RESPONSES = {
+    "order_not_found": "utter_order_not_found",
+    "order_not_yours": "utter_order_not_found",
+    "order_already_refunded": "utter_order_already_refunded",
+    "order_not_riding": "utter_order_already_ended",
+    "no_dispatch_fee": "utter_parking_no_fee_generic",
+    "ticket_not_found": "utter_ticket_not_found",
+    "ticket_not_yours": "utter_ticket_not_found",
+    "deposit_already_refunded": "utter_deposit_already_refunded",
+}
 
 
 def reply_on_failure(run: Callable) -> Callable:
@@ -71,6 +94,11 @@ def reply_on_failure(run: Callable) -> Callable:
     async def wrapper(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List:
         try:
             return await run(self, dispatcher, tracker, domain)
+        except ServiceError as error:
+            # A business rule said no (e.g. the order was already refunded): say why, calmly.
+            logger.info("action %s: %r for %s", self.name(), error, tracker.sender_id)
+            dispatcher.utter_message(response=ERROR_RESPONSES.get(error.code, "utter_service_error"))
+            return []
         except Exception:  # noqa: BLE001 - last line of defence, logged with its stack
             logger.exception("action %s failed for %s", self.name(), tracker.sender_id)
             dispatcher.utter_message(response="utter_service_error")

@@ -11,7 +11,6 @@ from actions.common import latest_text, local_date, local_time, reply_on_failure
 from actions.handoff import anger_events
 from ridedesk.services.money import yuan
 from ridedesk.services.deposits import Deposits
-from ridedesk.services.tickets import Tickets
 
 
 class ActionDepositStatus(Action):
@@ -40,13 +39,8 @@ class ActionDepositStatus(Action):
                     requested=local_date(deposit.refund_requested_at),
                     expected=local_date(deposits.expected_refund_date(deposit)),
                 )
-                if deposits.is_overdue(deposit):
-                    ticket, _ = Tickets(session).open(
-                        rider,
-                        "deposit",
-                        f"押金 {facts['amount']} 元 {facts['requested']} 申请退款，超过承诺时间未到账。",
-                        conversation_id=tracker.sender_id,
-                    )
+                ticket, _ = deposits.escalate_overdue(rider, conversation_id=tracker.sender_id)
+                if ticket is not None:
                     dispatcher.utter_message(
                         response="utter_deposit_refund_overdue",
                         ticket_number=ticket.number,
@@ -87,8 +81,14 @@ class ActionRequestDepositRefund(Action):
                     refunded=local_date(deposit.refunded_at),
                 )
                 return [SlotSet("offer", None)]
-            deposit = deposits.request_refund(rider_id(tracker), conversation_id=tracker.sender_id)
-            amount = yuan(deposit.amount_fen)
-            expected = local_date(deposits.expected_refund_date(deposit))
-        dispatcher.utter_message(response="utter_deposit_refund_started", amount=amount, expected=expected)
+            request = deposits.request_refund(rider_id(tracker), conversation_id=tracker.sender_id)
+            amount = yuan(request.deposit.amount_fen)
+            expected = local_date(request.expected_date)
+            requested = local_date(request.deposit.refund_requested_at)
+        if request.already_requested:
+            dispatcher.utter_message(
+                response="utter_deposit_refund_in_progress", amount=amount, requested=requested, expected=expected
+            )
+        else:
+            dispatcher.utter_message(response="utter_deposit_refund_started", amount=amount, expected=expected)
         return [SlotSet("offer", None)]

@@ -68,7 +68,6 @@ class ActionReportFault(Action):
                 fault_part=part,
                 place=tracker.get_slot("place"),
             )
-            Bikes(session).mark_reported(bike)
             said = _description(tracker, part)
             number, due = ticket.number, ticket.due_at
         if created:

@@ -84,7 +84,7 @@ class ActionHandoff(Action):
         with rider_session(tracker) as session:
             summary["tickets"] = [
                 {"number": t.number, "category": t.category, "status": t.status, "priority": t.priority}
-                for t in Tickets(session).list_for(rider)
+                for t in Tickets(session).list_for(rider, limit=None)
                 if t.conversation_id == tracker.sender_id
             ]
             queue = HandoffQueue(session)
@@ -97,9 +97,13 @@ class ActionHandoff(Action):
                 priority=PRIORITY_BY_REASON.get(reason, "normal"),
                 category=CATEGORY_BY_INTENT.get(summary["topic"] or "", "other"),
             )
-            wait = queue.estimated_wait_minutes(position)
-        response = "utter_handoff_already" if already else "utter_handoff_queued"
-        dispatcher.utter_message(response=response, ahead=max(position - 1, 0), wait=wait)
+            wait = queue.estimated_wait_minutes(position) if position else None
+        if position is None:
+            # An agent already has this conversation: the rider is talking to them.
+            dispatcher.utter_message(response="utter_handoff_with_agent")
+        else:
+            response = "utter_handoff_already" if already else "utter_handoff_queued"
+            dispatcher.utter_message(response=response, ahead=position - 1, wait=wait)
         return [
             SlotSet("requested_slot", None),
             ActiveLoop(None),

@@ -92,11 +92,13 @@ class ActionOpenOrderDispute(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
         with rider_session(tracker) as session:
-            ticket, created = Orders(session).open_dispute(
-                tracker.get_slot("order_number"),
-                rider_id(tracker),
-                reason=_dispute_reason(tracker),
-                conversation_id=tracker.sender_id,
+            orders = Orders(session)
+            number = tracker.get_slot("order_number")
+            riding = orders.get_for_rider(number, rider_id(tracker)).status == "riding"
+            # A trip that will not end is settled from the lock time, not disputed later.
+            open_ticket = orders.report_trip_not_ended if riding else orders.open_dispute
+            ticket, created = open_ticket(
+                number, rider_id(tracker), reason=_dispute_reason(tracker), conversation_id=tracker.sender_id
             )
             number, due = ticket.number, ticket.due_at
         if created:

@@ -14,7 +14,8 @@ Normalisation pipeline (:func:`normalize`, :func:`normalize_with_offsets`):
    (``一九九元`` → ``199元``, ``两百块`` → ``200块``, ``八六二一零四五七三`` →
    ``862104573``, ``一块五`` → ``1块5``); words such as 一下/一直/一般/一点/统一/
    十分满意/万一/千万 are left alone.
-5. Digit groups separated by a single space or dash are joined when the joined
+5. Thousands separators in money amounts are dropped (``¥1,299`` → ``¥1299``).
+6. Digit groups separated by a single space or dash are joined when the joined
    number has the length of an identifier (9 bike, 11 phone, 12 order, 13 =
    ``86`` + phone): ``862 104 573`` → ``862104573``, ``138-1234-5678`` →
    ``13812345678``. Dates such as ``2026-11-18`` are not joined.
@@ -307,6 +308,16 @@ def _digit_group_replacements(text: str) -> List[Tuple[int, int, str]]:
     return replacements
 
 
+_THOUSANDS_RE = re.compile(
+    r"(?:(?<=¥)|(?<=¥ ))\d{1,3}(?:,\d{3})+(?!\d|,\d)|(?<![\d,.])\d{1,3}(?:,\d{3})+(?=(?:\.\d+)? ?(?:元|块|圆|rmb|RMB))"
+)
+
+
+def _thousands_replacements(text: str) -> List[Tuple[int, int, str]]:
+    """Drops thousands separators in money amounts: ``¥1,299`` → ``¥1299``."""
+    return [(m.start(), m.end(), m.group().replace(",", "")) for m in _THOUSANDS_RE.finditer(text)]
+
+
 def normalize_with_offsets(text: str) -> NormalizedText:
     """Normalises text and keeps a map back to the original offsets.
 
@@ -344,6 +355,7 @@ def normalize_with_offsets(text: str) -> NormalizedText:
     chars = collapsed
 
     chars = _replace_spans(chars, _chinese_numeral_replacements(_join(chars)))
+    chars = _replace_spans(chars, _thousands_replacements(_join(chars)))
     chars = _replace_spans(chars, _digit_group_replacements(_join(chars)))
 
     return NormalizedText(

@@ -187,15 +187,22 @@ def _order_row(spec: _DemoOrder, number: str, rider_id: str, now: datetime) -> O
     )
 
 
+def _existing(session: Session, column, keys) -> set:
+    """The subset of ``keys`` already present (one query, not one per row)."""
+    return set(session.execute(select(column).where(column.in_(list(keys)))).scalars())
+
+
 def seed_bikes(session: Session) -> int:
     """Inserts missing demo bikes; returns how many were added."""
-    added = 0
-    for number, kind, brand, status, place in BIKES:
-        if session.get(Bike, number) is None:
-            session.add(Bike(number=number, kind=kind, brand=brand, status=status, last_place=place))
-            added += 1
+    present = _existing(session, Bike.number, [row[0] for row in BIKES])
+    missing = [
+        Bike(number=number, kind=kind, brand=brand, status=status, last_place=place)
+        for number, kind, brand, status, place in BIKES
+        if number not in present
+    ]
+    session.add_all(missing)
     session.flush()
-    return added
+    return len(missing)
 
 
 def seed(session: Session, clock: Clock = utcnow) -> Dict[str, int]:
@@ -209,36 +216,41 @@ def seed(session: Session, clock: Clock = utcnow) -> Dict[str, int]:
         Number of rows added per table.
     """
     now = clock()
-    added = {"riders": 0, "bikes": 0, "orders": 0, "deposits": 0}
-    for rider_id, (name, phone) in RIDERS.items():
-        if session.get(Rider, rider_id) is None:
-            session.add(Rider(id=rider_id, name=name, phone=phone, created_at=now - _ago(365)))
-            added["riders"] += 1
+    present = _existing(session, Rider.id, RIDERS)
+    riders = [
+        Rider(id=rider_id, name=name, phone=phone, created_at=now - _ago(365))
+        for rider_id, (name, phone) in RIDERS.items()
+        if rider_id not in present
+    ]
+    session.add_all(riders)
+    session.flush()  # riders and bikes before the orders that reference them
+    added_bikes = seed_bikes(session)
+
+    present = _existing(session, Order.number, [spec.number for spec in ORDERS])
+    orders = [_order_row(spec, spec.number, spec.rider_id, now) for spec in ORDERS if spec.number not in present]
+    session.add_all(orders)
+
+    with_deposit = _existing(session, Deposit.rider_id, [row[0] for row in DEPOSITS])
+    deposits = [
+        Deposit(
+            rider_id=rider_id,
+            amount_fen=DEPOSIT_AMOUNT_FEN,
+            status=status,
+            paid_at=now - paid,
+            refund_requested_at=now - requested if requested else None,
+            refunded_at=now - refunded if refunded else None,
+        )
+        for rider_id, status, paid, requested, refunded in DEPOSITS
+        if rider_id not in with_deposit
+    ]
+    session.add_all(deposits)
     session.flush()
-    added["bikes"] = seed_bikes(session)
-    for spec in ORDERS:
-        if session.get(Order, spec.number) is None:
-            session.add(_order_row(spec, spec.number, spec.rider_id, now))
-            added["orders"] += 1
-    session.flush()
-    for rider_id, status, paid, requested, refunded in DEPOSITS:
-        has_deposit = session.execute(
-            select(Deposit.id).where(Deposit.rider_id == rider_id).limit(1)
-        ).first()
-        if has_deposit is None:
-            session.add(
-                Deposit(
-                    rider_id=rider_id,
-                    amount_fen=DEPOSIT_AMOUNT_FEN,
-                    status=status,
-                    paid_at=now - paid,
-                    refund_requested_at=now - requested if requested else None,
-                    refunded_at=now - refunded if refunded else None,
-                )
-            )
-            added["deposits"] += 1
-    session.flush()
-    return added
+    return {
+        "riders": len(riders),
+        "bikes": added_bikes,
+        "orders": len(orders),
+        "deposits": len(deposits),
+    }
 
 
 def _next_order_number(session: Session, started_at: datetime) -> str:

@@ -58,7 +58,7 @@ import logging
 import re
 import threading
 from pathlib import Path
-from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Text, Tuple
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Text, Tuple
 
 import rasa.shared.utils.io
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -113,8 +113,9 @@ _HAN = "\u4e00-\u9fff"
 _MONEY_TOKENS = ("元", "块", "圆", "块钱", "元钱", "rmb", "RMB")
 _JIAO_TOKENS = ("毛", "角", "毛钱")
 _UNIT_AFTER_DIGIT = re.compile(
-    r"^(?:\d|天|个|次|分|小时|钟|秒|号|年|月|日|周|岁|公里|千米|米|辆|位|单|笔|趟|回|张|折|档|倍|楼|层|遍|件|份|站|条|星)"
+    r"^(?:\d|元|块|圆|天|个|次|分|小时|钟|秒|号|年|月|日|周|岁|公里|千米|米|辆|位|单|笔|趟|回|张|折|档|倍|楼|层|遍|件|份|站|条|星)"
 )
+_CLAUSE_BREAKS = set(",，.。;；!！?？\n")
 _HIGH_FREQ = 200_000  # jieba frequency given to lexicon words so they segment as one token
 
 
@@ -286,7 +287,7 @@ class _Segmenter:
     Rasa's ``JiebaTokenizer``.
     """
 
-    _MIXED = re.compile(r"[A-Za-z0-9.]+|[^A-Za-z0-9.]+")
+    _PIECES = re.compile(r"\d+(?:\.\d+)?|[A-Za-z]+|[^A-Za-z\d]+")
 
     def __init__(self, tokenizer: Any) -> None:
         self._tokenizer = tokenizer
@@ -296,10 +297,8 @@ class _Segmenter:
         for word in self._tokenizer.cut(text, cut_all=False, HMM=HMM):
             if not word:
                 continue
-            if any(c.isdigit() for c in word) and not re.fullmatch(r"[A-Za-z0-9.]+", word):
-                pieces = self._MIXED.findall(word)
-            else:
-                pieces = [word]
+            # digits never share a token with letters or Han: NO.862104573, GD2026…, 2块
+            pieces = self._PIECES.findall(word) if any(c.isdigit() for c in word) else [word]
             for piece in pieces:
                 if (
                     previous_is_number
@@ -345,13 +344,18 @@ class _Pipeline:
         self.nlp.tokenizer.jieba_seg = _Segmenter(tokenizer)
 
         # EntityRuler: fault parts (id = canonical) and known landmarks.
-        ruler = self.nlp.add_pipe("entity_ruler", config={"validate": True, "overwrite_ents": True})
         patterns: List[Dict[str, Any]] = []
         for canonical, synonyms in fault_parts.items():
             patterns.extend({"label": FAULT_PART, "pattern": s, "id": canonical} for s in synonyms)
         patterns.extend({"label": PLACE, "pattern": p} for p in places.get("landmarks", []))
-        if patterns:
+        if patterns:  # an empty EntityRuler would warn on every message
+            ruler = self.nlp.add_pipe("entity_ruler", config={"validate": True, "overwrite_ents": True})
             ruler.add_patterns(patterns)
+
+        # Fault words inside longer tokens (e.g. 刹车失灵, 开锁失败 from the user dictionary).
+        inner = {syn: canonical for canonical, syns in fault_parts.items() for syn in syns if len(syn) >= 2}
+        self._inner_fault = {k.lower(): v for k, v in inner.items()}
+        self._inner_fault_re = re.compile(_alternation(inner), re.IGNORECASE) if inner else None
 
         # Matcher: numbers, tickets, money, places by suffix.
         self.matcher = Matcher(self.nlp.vocab, validate=True)
@@ -361,7 +365,6 @@ class _Pipeline:
         self.matcher.add(
             "TICKET",
             [
-                [{"TEXT": {"REGEX": r"(?i)^gd\d{12}$"}}],
                 [{"LOWER": "gd"}, twelve],
                 [{"LOWER": "gd"}, {"ORTH": {"IN": ["-", "_", ":", "#", "."]}}, twelve],
             ],
@@ -375,7 +378,6 @@ class _Pipeline:
             [
                 [{"ORTH": "¥"}, dec],
                 [{"LOWER": {"IN": ["rmb", "人民币"]}}, dec],
-                [{"TEXT": {"REGEX": r"(?i)^rmb\d+(?:\.\d{1,2})?$"}}],
                 [dec, money],
                 [dec, money, {"ORTH": "钱"}],
                 [dec, {"ORTH": {"IN": ["元", "块"]}}, digit],
@@ -390,7 +392,7 @@ class _Pipeline:
         if suffix_words:
             prefix = {
                 "TEXT": {
-                    "REGEX": rf"^(?:[{_HAN}]{{2,}}|[东西南北中新老]|[A-Za-z]{{1,3}}|\d{{1,3}})$",
+                    "REGEX": rf"^(?:[{_HAN}]{{2,}}|[东西南北中新老市省区县镇乡]|[A-Za-z]{{1,3}}|\d{{1,3}})$",
                     "NOT_IN": stopwords,
                 }
             }
@@ -418,27 +420,37 @@ class _Pipeline:
             for word in words:
                 self._context_words.setdefault(word.lower(), kind)
         alternation = _alternation(self._context_words)
-        self._context_re = re.compile(alternation, re.IGNORECASE) if alternation else None
+        # lookahead + capture: every position is tried, so overlapping keywords are found
+        self._context_re = re.compile(f"(?=({alternation}))", re.IGNORECASE) if alternation else None
         self.window_chars = int(numbers.get("window_chars", 12))
         self.adjacent_chars = int(numbers.get("adjacent_chars", 4))
 
     # ------------------------------------------------------------------ #
 
     def context_of(self, text: str, start: int) -> Tuple[Optional[str], int]:
-        """Returns the nearest preceding context kind and its distance in chars."""
+        """Returns the nearest preceding context kind and its distance in chars.
+
+        Only the current clause counts: the look-back window stops at the last
+        digit (a keyword before another number belongs to that number) and at
+        the last clause punctuation. Overlapping keywords are all considered
+        (``这辆车号码`` contains 这辆车, 车号 and 号码); the one ending nearest wins,
+        the longer one on a tie.
+        """
         if self._context_re is None:
             return None, 10**6
         lo = max(0, start - self.window_chars)
         window = text[lo:start]
-        last_digit = max((i for i, c in enumerate(window) if c.isdigit()), default=-1)
-        window = window[last_digit + 1 :]
-        best = None
+        cut = max((i for i, c in enumerate(window) if c.isdigit() or c in _CLAUSE_BREAKS), default=-1)
+        window = window[cut + 1 :]
+        best: Optional[Tuple[int, int, str]] = None
         for match in self._context_re.finditer(window):
-            if best is None or match.end() >= best.end():
-                best = match
+            word = match.group(1)
+            end = match.start() + len(word)
+            if best is None or (end, len(word)) > (best[0], best[1]):
+                best = (end, len(word), word)
         if best is None:
             return None, 10**6
-        return self._context_words[best.group().lower()], len(window) - best.end()
+        return self._context_words[best[2].lower()], len(window) - best[0]
 
     def candidates(self, text: str) -> List[Tuple[int, int, int, str, str]]:
         """Finds entity candidates in *normalised* text.
@@ -475,6 +487,14 @@ class _Pipeline:
                 if value is not None:
                     found.append((2, doc[s].idx, doc[e - 1].idx + len(doc[e - 1]), AMOUNT, value))
                     break
+        if self._inner_fault_re is not None:
+            for token in doc:
+                if len(token) <= 2 or token.ent_type_ == FAULT_PART:
+                    continue
+                for match in self._inner_fault_re.finditer(token.text):
+                    start = token.idx + match.start()
+                    canonical = self._inner_fault[match.group().lower()]
+                    found.append((3, start, start + len(match.group()), FAULT_PART, canonical))
         for ent in doc.ents:
             if ent.label_ == FAULT_PART:
                 found.append((3, ent.start_char, ent.end_char, FAULT_PART, ent.ent_id_ or ent.text))
@@ -488,8 +508,9 @@ class _Pipeline:
         digits = span.text
         before = text[cs - 1] if cs > 0 else ""
         after = text[ce : ce + 2]
-        if before and (before.isascii() and (before.isalnum() or before == ".")):
-            return None
+        if before and before.isascii() and (before.isalnum() or before == "."):
+            if not re.search(r"(?i)(?<![a-z])no\.?\s?$", text[:cs]):  # NO.862104573 is fine
+                return None
         if after and (after[0].isascii() and after[0].isalnum() or re.match(r"\.\d", after)):
             return None
         if e < len(doc) and doc[e].text in _MONEY_TOKENS + _JIAO_TOKENS:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Iterable, Optional, Tuple
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ridedesk.clock import Clock, local_date, utcnow
@@ -102,11 +102,17 @@ class Deposits:
             raise InvalidTransition(
                 "deposit_already_refunded", deposit_id=deposit.id, refunded_at=deposit.refunded_at
             )
-        already = deposit.status == "refund_requested"
-        if not already:
-            deposit.status = "refund_requested"
-            deposit.refund_requested_at = self.clock()
-            self.session.flush()
+        already = True
+        if deposit.status == "held":
+            # Conditional update: of two simultaneous requests only the first stamps the time.
+            result = self.session.execute(
+                update(Deposit)
+                .where(Deposit.id == deposit.id, Deposit.status == "held")
+                .values(status="refund_requested", refund_requested_at=self.clock())
+                .execution_options(synchronize_session=False)
+            )
+            self.session.refresh(deposit)
+            already = result.rowcount == 0
         result = RefundRequest(
             deposit=deposit,
             already_requested=already,

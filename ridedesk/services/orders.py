@@ -146,6 +146,29 @@ class Orders:
         return ticket, created
 
 
+    def report_trip_not_ended(
+        self, order_number: object, rider_id: str, reason: str, conversation_id: Optional[str]
+    ) -> Tuple[Ticket, bool]:
+        """Opens (or returns) an ``order_dispute`` ticket for a trip that will not end.
+
+        A trip still shown as riding after the bike was locked keeps billing the rider, so
+        the fare is settled by the billing team from the lock time rather than disputed later.
+
+        Raises:
+            NotFound / NotYours: as :meth:`get_for_rider`.
+            InvalidTransition: ``order_not_riding`` when the trip has already ended.
+        """
+        order = self.get_for_rider(order_number, rider_id)
+        if order.status != "riding":
+            raise InvalidTransition("order_not_riding", order_number=order.number)
+        return Tickets(self.session, self.clock).open(
+            rider_id,
+            "order_dispute",
+            f"行程无法结束：{reason}",
+            conversation_id=conversation_id,
+            order_number=order.number,
+        )
+
 
 def ensure_disputable(order: Order) -> None:
     """Raises unless the order's charge can be disputed.

@@ -64,7 +64,7 @@ class Riders:
         Raises:
             InvalidValue: ``rider_id_invalid`` for an empty or over-long id.
         """
-        rider_id = self._check_id(rider_id)
+        rider_id = self.check_id(rider_id)
         rider = self.session.get(Rider, rider_id)
         if rider is not None:
             return rider, False
@@ -81,7 +81,7 @@ class Riders:
 
     def get(self, rider_id: str) -> Rider:
         """Returns the rider or raises ``NotFound("rider_not_found")``."""
-        rider = self.session.get(Rider, self._check_id(rider_id))
+        rider = self.session.get(Rider, self.check_id(rider_id))
         if rider is None:
             raise NotFound("rider_not_found", rider_id=rider_id)
         return rider
@@ -99,7 +99,8 @@ class Riders:
         return rider
 
     @staticmethod
-    def _check_id(rider_id: str) -> str:
+    def check_id(rider_id: str) -> str:
+        """Returns the stripped sender id or raises ``InvalidValue("rider_id_invalid")``."""
         if not isinstance(rider_id, str) or not rider_id.strip():
             raise InvalidValue("rider_id_invalid", rider_id=rider_id)
         rider_id = rider_id.strip()

@@ -183,12 +183,14 @@ class Tickets:
         if len(description) > MAX_DESCRIPTION_LENGTH:
             raise InvalidValue("description_too_long", limit=MAX_DESCRIPTION_LENGTH)
 
-        rider, _ = Riders(self.session, self.clock).ensure(rider_id)
+        rider_id = Riders.check_id(rider_id)
         bikes = Bikes(self.session)
         if bike_number is not None:
             bike_number = bikes.get(bike_number).number
         if order_number is not None:
-            order_number = self._rider_order(order_number, rider.id).number
+            order_number = self._rider_order(order_number, rider_id).number
+        # Only after validation, so a refused request leaves no rider row behind.
+        rider, _ = Riders(self.session, self.clock).ensure(rider_id)
 
         key = subject_key(
             rider.id,

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from ridedesk.clock import local_date
 from ridedesk.db import demo
 from ridedesk.db.models import Bike, Deposit, Order, Rider
 from ridedesk.services import Orders
@@ -47,7 +48,7 @@ def test_starter_kit_gives_trips_and_deposit_once(session, clock, demo):
     assert {o.dispatch_fee_fen for o in orders} == {0, 1000}
     assert max(o.duration_minutes for o in orders) == 185
     # Numbers are the trip's local date plus a free sequence, never a demo rider's number.
-    assert all(len(o.number) == 12 and o.number[:8] == f"{o.started_at:%Y%m%d}" for o in orders)
+    assert all(len(o.number) == 12 and o.number[:8] == f"{local_date(o.started_at):%Y%m%d}" for o in orders)
     assert not {o.number for o in orders} & {spec.number for spec in demo.ORDERS}
     deposit = session.execute(select(Deposit).where(Deposit.rider_id == "browser-abc")).scalar_one()
     assert (deposit.status, deposit.amount_fen) == ("held", 19900)

@@ -6,7 +6,10 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
+import threading
+
 from ridedesk.db.models import Deposit, Ticket
+from ridedesk.db.session import session_scope
 from ridedesk.services import Deposits, InvalidTransition, NotFound
 from ridedesk.services.deposits import add_working_days
 
@@ -55,6 +58,26 @@ def test_request_refund_twice_is_idempotent(deposits, clock, demo):
     assert again.already_requested is True
     assert again.deposit.refund_requested_at == NOW  # the first request counts
     assert again.expected_date == date(2026, 12, 2)
+
+
+def test_concurrent_refund_requests_stamp_once(db_url, clock, demo):
+    barrier = threading.Barrier(2)
+    flags, errors = [], []
+
+    def worker():
+        try:
+            barrier.wait()
+            with session_scope(db_url) as s:
+                flags.append(Deposits(s, clock).request_refund(demo.RIDER_DEPOSIT_HELD, "c").already_requested)
+        except Exception as exc:  # pragma: no cover
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert errors == [] and sorted(flags) == [False, True]
 
 
 def test_request_refund_when_already_requested_not_overdue(deposits, session, demo):

@@ -75,6 +75,20 @@ def test_downgrade_works_with_data_present(db_url, session, clock):
     assert current_revision(db_url) is None
 
 
+def test_migration_renders_for_postgresql(tmp_path, capsys):
+    """Offline SQL for PostgreSQL: the same revision must work on the production backend."""
+    from alembic import command
+
+    from ridedesk.db.session import alembic_config
+
+    command.upgrade(alembic_config("postgresql://u:p@localhost/ridedesk"), "head", sql=True)
+    sql = capsys.readouterr().out
+    assert "CREATE TABLE tickets" in sql and "TIMESTAMP WITH TIME ZONE" in sql
+    assert "CREATE UNIQUE INDEX ux_tickets_active_subject ON tickets (subject_key) WHERE status IN ('open', 'in_progress')" in sql
+    assert "CREATE UNIQUE INDEX ux_handoffs_active_conversation ON handoffs (conversation_id) WHERE status IN ('waiting', 'claimed')" in sql
+    assert "JSON" in sql
+
+
 def test_sqlite_pragmas(db_url):
     with get_engine(db_url).connect() as connection:
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1

@@ -230,6 +230,7 @@ def test_concurrent_different_tickets_get_distinct_numbers(db_url, demo, clock):
         ("order_dispute", "多扣", {"order_number": "209901010001"}, NotFound, "order_not_found"),
         ("order_dispute", "多扣", {"order_number": "202611170088"}, NotYours, "order_not_yours"),
     ],
+    ids=lambda value: value if isinstance(value, str) and len(value) < 30 else None,
 )
 def test_open_rejects_bad_input(tickets, session, demo, category, description, kwargs, error, code):
     with pytest.raises(error) as info:
@@ -238,9 +239,15 @@ def test_open_rejects_bad_input(tickets, session, demo, category, description, k
     assert _count(session) == 0
 
 
-def test_open_creates_unknown_rider(tickets, session):
+def test_open_creates_unknown_rider_only_when_valid(tickets, session):
+    from ridedesk.db.models import Rider
+
+    with pytest.raises(NotFound):
+        tickets.open("brand-new-sender", "fault", "坏了", conversation_id="x", bike_number="999999999")
+    assert session.get(Rider, "brand-new-sender") is None
     ticket, created = tickets.open("brand-new-sender", "callback", "请给我回电话", conversation_id="x")
     assert created and ticket.rider_id == "brand-new-sender"
+    assert session.get(Rider, "brand-new-sender").created_at == NOW
 
 
 def test_get_enforces_ownership(tickets, demo):

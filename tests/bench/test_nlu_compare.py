@@ -1,0 +1,137 @@
+"""Pure parts of bench/nlu_compare.py: no training, no Rasa import."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from bench import nlu_compare as nc
+
+
+def test_six_class_mapping():
+    for intent in nc.CORE_INTENTS:
+        assert nc.to_six(intent) == intent
+    for intent in ("faq", "faq/pricing", "nlu_fallback", "greet", "safety_issue", "complaint_suggestion", "", None):
+        assert nc.to_six(intent) == "other"
+    assert nc.CLASSES == ("report_bike_fault", "deposit_refund", "parking_issue", "order_issue", "request_human", "other")
+
+
+def test_score_on_a_hand_made_prediction_list():
+    gold = ["report_bike_fault", "report_bike_fault", "deposit_refund", "parking_issue", "faq/pricing", "greet"]
+    pred = ["report_bike_fault", "nlu_fallback", "deposit_refund", "order_issue", "faq", "nlu_fallback"]
+    r = nc.score("x", "X", gold, pred, parse_ms=[1.0, 2.0, 3.0, 10.0, 4.0, 5.0], train_s=12.5)
+
+    # mapped: gold F F D P O O ; pred F O D Or O O  -> 4 of 6 right
+    assert r.accuracy == pytest.approx(4 / 6)
+    assert r.per_class_f1["report_bike_fault"] == pytest.approx(2 / 3)  # P 1, R 1/2
+    assert r.per_class_f1["deposit_refund"] == pytest.approx(1.0)
+    assert r.per_class_f1["parking_issue"] == 0.0
+    assert r.per_class_f1["order_issue"] == 0.0  # predicted once, never gold
+    assert r.per_class_f1["request_human"] == 0.0  # absent from gold and predictions
+    assert r.per_class_f1["other"] == pytest.approx(0.8)  # P 2/3, R 1
+    # macro over the six fixed labels, absent ones count as 0
+    assert r.macro_f1 == pytest.approx((2 / 3 + 1 + 0 + 0 + 0 + 0.8) / 6)
+    assert r.fallback_rate == pytest.approx(2 / 6)
+    assert r.median_parse_ms == pytest.approx(3.5)
+    assert r.train_s == 12.5
+    assert r.confusion_matrix[0] == [1, 0, 0, 0, 0, 1]  # report_bike_fault row
+    assert r.confusion_matrix[2] == [0, 0, 0, 1, 0, 0]  # parking_issue predicted as order_issue
+    assert r.confusion_matrix[5] == [0, 0, 0, 0, 0, 2]
+    assert sum(map(sum, r.confusion_matrix)) == 6
+
+
+def test_score_rejects_mismatched_lengths():
+    with pytest.raises(ValueError):
+        nc.score("x", "X", ["greet"], [])
+
+
+def test_markdown_table_rows_and_failures():
+    ok = nc.score("a", "(a) A", ["deposit_refund", "greet"], ["deposit_refund", "greet"], [2.0], 3.0)
+    failed = nc.SystemResult(key="b", name="(b) B", error="RuntimeError: boom")
+    lines = nc.markdown_table([ok, failed]).splitlines()
+    assert len(lines) == 4
+    header = [c.strip() for c in lines[0].strip("|").split("|")]
+    assert header[:3] == ["system", "accuracy", "macro-F1"]
+    assert len(header) == 3 + 6 + 3
+    row = [c.strip() for c in lines[2].strip("|").split("|")]
+    assert row[:3] == ["(a) A", "1.000", "0.333"]  # 2 of 6 classes present, both perfect
+    assert row[-3:] == ["0.0%", "2.0", "3"]
+    assert "FAILED: RuntimeError: boom" in lines[3]
+
+
+@pytest.mark.parametrize(
+    "probabilities, expected",
+    [
+        ([[0.5, 0.3, 0.2]], ["deposit_refund"]),
+        ([[0.45, 0.35, 0.2]], ["deposit_refund"]),  # at the threshold: kept, like Rasa's FallbackClassifier
+        ([[0.44, 0.36, 0.2]], ["nlu_fallback"]),
+        ([[0.1, 0.2, 0.7], [0.3, 0.3, 0.4]], ["faq", "nlu_fallback"]),
+    ],
+)
+def test_fallback_threshold_for_sklearn(probabilities, expected):
+    classes = ["deposit_refund", "greet", "faq"]
+    assert nc.predict_with_fallback(probabilities, classes, 0.45) == expected
+
+
+def test_baseline_configs_get_ridedesk_settings():
+    ridedesk = {
+        "recipe": "default.v1", "language": "zh", "assistant_id": "x",
+        "pipeline": [
+            {"name": "JiebaTokenizer"},
+            {"name": "DIETClassifier", "epochs": 7},
+            {"name": "FallbackClassifier", "threshold": 0.6, "ambiguity_threshold": 0.05},
+        ],
+        "policies": [{"name": "RulePolicy"}],
+    }
+    settings = nc.ridedesk_settings(ridedesk)
+    assert settings == {"epochs": 7, "threshold": 0.6, "ambiguity_threshold": 0.05}
+    assert "policies" not in nc.nlu_config(ridedesk)
+
+    baseline = {"recipe": "default.v1", "language": "zh", "pipeline": [
+        {"name": "bench.nlu_compare.AnyLanguageWhitespaceTokenizer"},
+        {"name": "DIETClassifier", "epochs": 80, "random_seed": 42},
+        {"name": "FallbackClassifier", "threshold": 0.45}]}
+    synced = nc.with_ridedesk_settings(baseline, settings)
+    assert synced["pipeline"][1] == {"name": "DIETClassifier", "epochs": 7, "random_seed": 42}
+    assert synced["pipeline"][2] == {"name": "FallbackClassifier", "threshold": 0.6, "ambiguity_threshold": 0.05}
+    assert baseline["pipeline"][1]["epochs"] == 80  # input untouched
+
+    assert nc.ridedesk_settings({"pipeline": [{"name": "JiebaTokenizer"}]}) == {"epochs": 300, "threshold": 0.3}
+
+
+def test_shipped_pipelines_are_zh_default_recipe():
+    import yaml
+
+    for name in ("b_whitespace_diet.yml", "d_char_ngram_diet.yml"):
+        config = yaml.safe_load((nc.PIPELINES / name).read_text(encoding="utf-8"))
+        assert config["language"] == "zh" and config["recipe"] == "default.v1"
+        names = [c["name"] for c in config["pipeline"]]
+        assert names[0] == "bench.nlu_compare.AnyLanguageWhitespaceTokenizer"
+        assert names[-2:] == ["DIETClassifier", "FallbackClassifier"]
+        assert config["pipeline"][-2]["random_seed"] == 42
+
+
+def test_confusion_png_and_json_are_written(tmp_path):
+    r = nc.score("a", "(a) A", ["deposit_refund", "request_human"], ["deposit_refund", "nlu_fallback"])
+    png = nc.plot_confusion(r, tmp_path / "cm.png")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert json.loads(json.dumps(nc.asdict(r)))["confusion_matrix"][4] == [0, 0, 0, 0, 0, 1]
+
+
+def test_sklearn_baseline_falls_back_below_the_threshold():
+    texts = ["车锁坏了", "刹车失灵", "退押金", "押金怎么还没到账", "你好", "早上好", "多少钱"]
+    intents = ["report_bike_fault", "report_bike_fault", "deposit_refund", "deposit_refund", "greet", "greet",
+               "faq/pricing"]
+    clf = nc.JiebaTfidfClassifier(threshold=0.0).fit(texts, intents)
+    assert sorted(clf.model.classes_) == ["deposit_refund", "faq", "greet", "report_bike_fault"]  # faq/* collapsed
+    assert clf.predict("押金退不了") == "deposit_refund"
+    clf.threshold = 1.0
+    assert clf.predict("押金退不了") == "nlu_fallback"
+
+
+def test_importing_does_not_import_rasa():
+    code = "import sys, bench.nlu_compare; print('rasa' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], cwd=nc.REPO, capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
