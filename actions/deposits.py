@@ -85,7 +85,17 @@ class ActionRequestDepositRefund(Action):
             amount = yuan(request.deposit.amount_fen)
             expected = local_date(request.expected_date)
             requested = local_date(request.deposit.refund_requested_at)
-        if request.already_requested:
+        if request.ticket is not None:
+            # Overdue: the promised date has passed, so name the escalation ticket instead.
+            dispatcher.utter_message(
+                response="utter_deposit_refund_overdue",
+                amount=amount,
+                requested=requested,
+                expected=expected,
+                ticket_number=request.ticket.number,
+                due=local_time(request.ticket.due_at),
+            )
+        elif request.already_requested:
             dispatcher.utter_message(
                 response="utter_deposit_refund_in_progress", amount=amount, requested=requested, expected=expected
             )

@@ -17,6 +17,8 @@ from ridedesk.services.tickets import Tickets
 from ridedesk.text import normalize, parse_bike_number
 
 URGENT_PARTS = {"刹车"}
+# tickets.fault_part is VARCHAR(32); the rider's full words go into the ticket description.
+MAX_PART_LENGTH = 32
 
 
 class ValidateFaultReportForm(RiderFormValidation):
@@ -43,7 +45,7 @@ class ValidateFaultReportForm(RiderFormValidation):
         text = normalize(str(value or "")).strip()
         if not text:
             return self.reject("fault_part", dispatcher, tracker, "utter_ask_fault_part")
-        return self.accept("fault_part", text[:100])
+        return self.accept("fault_part", text[:MAX_PART_LENGTH])
 
 
 class ActionReportFault(Action):

@@ -74,6 +74,7 @@ def _order_with_fee(orders: Orders, tracker: Tracker) -> Optional[Any]:
     """The order the rider named, else their most recent order that carries a dispatch fee."""
     named = tracker.get_slot("order_number")
     for order in orders.recent_for(rider_id(tracker), limit=10):
-        if order.dispatch_fee_fen and (not named or order.number == named):
+        # A refunded fee is settled: offering to dispute it would only end in "already refunded".
+        if order.dispatch_fee_fen and order.status != "refunded" and (not named or order.number == named):
             return order
     return None

@@ -8,7 +8,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import local_time, reply_on_failure, rider_id, rider_session
-from ridedesk.services.errors import NotFound, NotYours
+from ridedesk.services.errors import InvalidValue, NotFound, NotYours
 from ridedesk.services.tickets import Tickets
 
 CATEGORY_NAMES = {
@@ -40,7 +40,7 @@ class ActionTicketStatus(Action):
             tickets = Tickets(session)
             try:
                 ticket = tickets.get(number, rider_id=rider) if number else tickets.latest_for(rider)
-            except (NotFound, NotYours):
+            except (NotFound, NotYours, InvalidValue):  # a malformed number is just not found
                 # Someone else's ticket is answered exactly like a missing one: no data leaks.
                 dispatcher.utter_message(response="utter_ticket_not_found")
                 return [SlotSet("ticket_number", None)]

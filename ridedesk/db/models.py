@@ -17,6 +17,7 @@ from typing import Iterable
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     CheckConstraint,
     Column,
     ForeignKey,
@@ -319,6 +320,76 @@ class SurveyResponse(Base):
         return f"<SurveyResponse {self.survey_key} {self.rating}>"
 
 
+# --- agent console (人工客服工作台) ------------------------------------------------------------
+AGENT_ROLES = ("agent", "admin")
+
+
+class Agent(Base):
+    """A human agent (人工客服) or admin who logs into the console.
+
+    ``username`` is the login and the identity stored in ``handoffs.claimed_by`` and
+    ``survey_responses.agent``; ``display_name`` (e.g. 小王) is what riders see.
+    ``password_hash`` is a self-describing scrypt hash with a per-user salt, never the
+    password. ``last_seen_at`` is the console's heartbeat (agent presence).
+    """
+
+    __tablename__ = "agents"
+    __table_args__ = (CheckConstraint(_one_of("role", AGENT_ROLES), name="role"),)
+
+    id = Column(Integer, primary_key=True)
+    username = Column(String(64), nullable=False, unique=True)
+    display_name = Column(String(32), nullable=False)
+    role = Column(String(8), nullable=False)
+    password_hash = Column(String(255), nullable=False)
+    active = Column(Boolean, nullable=False, default=True)
+    created_at = Column(UTCDateTime(), nullable=False)
+    last_seen_at = Column(UTCDateTime())
+
+    def __repr__(self) -> str:
+        return f"<Agent {self.username} {self.role}>"
+
+
+class AgentSession(Base):
+    """A server-side console login session.
+
+    The browser holds a random token in an HttpOnly cookie; only its SHA-256 digest is stored
+    here (``id``), so a leaked database does not hand out live sessions. ``csrf_token`` is
+    the per-session token every state-changing request must echo.
+    """
+
+    __tablename__ = "agent_sessions"
+
+    id = Column(String(64), primary_key=True)
+    agent_id = Column(
+        Integer, ForeignKey("agents.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    csrf_token = Column(String(64), nullable=False)
+    created_at = Column(UTCDateTime(), nullable=False)
+    expires_at = Column(UTCDateTime(), nullable=False)
+
+    agent = relationship("Agent", lazy="joined")
+
+    def __repr__(self) -> str:
+        return f"<AgentSession agent={self.agent_id} until {self.expires_at}>"
+
+
+class ConversationNote(Base):
+    """An agent's internal note on a conversation; never shown to the rider."""
+
+    __tablename__ = "conversation_notes"
+    __table_args__ = (Index("ix_conversation_notes_conversation", "conversation_id", "created_at"),)
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(String(128), nullable=False)
+    handoff_id = Column(Integer, ForeignKey("handoffs.id"))
+    author = Column(String(64), nullable=False)
+    body = Column(Text, nullable=False)
+    created_at = Column(UTCDateTime(), nullable=False)
+
+    def __repr__(self) -> str:
+        return f"<ConversationNote {self.id} {self.conversation_id}>"
+
+
 __all__ = [
     "Base",
     "Rider",
@@ -343,4 +414,8 @@ __all__ = [
     "HANDOFF_REASONS",
     "HANDOFF_STATUSES",
     "ACTIVE_HANDOFF_STATUSES",
+    "Agent",
+    "AgentSession",
+    "ConversationNote",
+    "AGENT_ROLES",
 ]

@@ -1,0 +1,290 @@
+"""Browser tests: real servers on free ports and a headless Debian Chromium driven by Playwright.
+
+Processes (started once per session, only by the tests that need them):
+  - a migrated and seeded SQLite database, ``rasa run actions`` and
+    ``rasa run --enable-api ... --credentials credentials.yml`` (socket.io channel);
+  - ``widget_site``: a tiny in-process static server of our own that serves ``ridedesk/widget``
+    exactly where the console serves it, with a reference implementation of the widget API
+    (history and status read from the Rasa tracker), so the widget is tested on its own;
+  - ``console``: ``python -m ridedesk.console serve`` with an agent account made by its CLI.
+
+Playwright drives ``/usr/bin/chromium`` (``scripts/browser_deps.sh`` installs it); it never
+downloads browsers.
+"""
+from __future__ import annotations
+
+import json
+import mimetypes
+import os
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, Dict, Iterator, List, Optional
+from urllib.parse import parse_qs, quote, urlparse
+
+import pytest
+import requests
+
+from tests.servers.conftest import BIN, MODEL, ROOT, TOKEN, _free_port, _wait_ready
+
+WIDGET = ROOT / "ridedesk" / "widget"
+SOCKET_IO_JS = WIDGET / "node_modules" / "socket.io-client" / "dist" / "socket.io.min.js"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+AGENT_USER, AGENT_NAME, AGENT_PASSWORD = "wang", "小王", "correct-horse-battery-42"
+
+
+@dataclass
+class Stack:
+    """Handles to the running Rasa and action servers."""
+
+    rasa_url: str
+    actions_url: str
+    database_url: str
+    token: str
+    env: Dict[str, str]
+    work: Path
+
+    def tracker(self, sender: str) -> Dict[str, Any]:
+        response = requests.get(
+            f"{self.rasa_url}/conversations/{quote(sender, safe='')}/tracker",
+            params={"token": self.token}, timeout=30,
+        )
+        response.raise_for_status()
+        return response.json()
+
+
+def _start(command: List[str], env: Dict[str, str], log: Path) -> subprocess.Popen:
+    with open(log, "wb") as out:
+        return subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+
+
+def _stop(procs: List[subprocess.Popen]) -> None:
+    for proc in procs:
+        if proc.poll() is None:
+            proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """Database migrated and seeded, action server and Rasa server (socket.io + HTTP API) up."""
+    if not MODEL.exists():
+        pytest.fail("models/ridedesk.tar.gz is missing: run `make train` (make test does) first")
+    if not SOCKET_IO_JS.exists():
+        pytest.fail("ridedesk/widget/node_modules is missing: run scripts/browser_deps.sh")
+    work = tmp_path_factory.mktemp("browser")
+    database_url = f"sqlite:///{work / 'ridedesk.db'}"
+    actions_port, rasa_port = _free_port(), _free_port()
+    rasa_url = f"http://127.0.0.1:{rasa_port}"
+    env = dict(
+        os.environ,
+        RIDEDESK_ENV="development",
+        RIDEDESK_DATABASE_URL=database_url,
+        RIDEDESK_RASA_URL=rasa_url,
+        RIDEDESK_RASA_PUBLIC_URL=rasa_url,
+        RIDEDESK_RASA_TOKEN=TOKEN,
+        RIDEDESK_SERVICE_HOURS="00:00-24:00",   # agents "work" whenever the tests run
+        RIDEDESK_ACTION_ENDPOINT=f"http://127.0.0.1:{actions_port}/webhook",
+        RIDEDESK_TRACKER_DIALECT="sqlite",
+        RIDEDESK_TRACKER_DB=str(work / "tracker.db"),
+        RASA_TELEMETRY_ENABLED="false",
+        TF_CPP_MIN_LOG_LEVEL="2",
+        PYTHONWARNINGS="ignore",
+    )
+    for command in ("migrate", "seed"):
+        subprocess.run([sys.executable, "-m", "ridedesk.db", command], env=env, cwd=ROOT, check=True)
+    procs: List[subprocess.Popen] = []
+    try:
+        procs.append(_start(
+            [str(BIN / "rasa"), "run", "actions", "--actions", "actions", "-p", str(actions_port)],
+            env, work / "actions.log",
+        ))
+        procs.append(_start(
+            [str(BIN / "rasa"), "run", "--enable-api", "--auth-token", TOKEN, "-i", "127.0.0.1",
+             "-p", str(rasa_port), "--model", str(MODEL), "--endpoints", "endpoints.yml",
+             "--credentials", "credentials.yml", "--cors", "*"],
+            env, work / "rasa.log",
+        ))
+        _wait_ready(f"http://127.0.0.1:{actions_port}/health", procs[0], work / "actions.log")
+        _wait_ready(f"{rasa_url}/status?token={TOKEN}", procs[1], work / "rasa.log")
+        # Warm the model up (the first message loads lazily-built parts), off the clock of the tests.
+        requests.post(f"{rasa_url}/webhooks/rest/webhook", json={"sender": "browser-warmup", "message": "你好"}, timeout=120)
+        yield Stack(rasa_url, f"http://127.0.0.1:{actions_port}", database_url, TOKEN, env, work)
+    finally:
+        _stop(procs)
+
+
+# --- the widget on its own ------------------------------------------------------------------
+def transcript_from_tracker(tracker: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """The widget history contract, computed from Rasa tracker events (reference for the console).
+
+    Rider turns are ``user`` events (a clicked button is stored as its payload; the widget sent
+    the title as ``metadata.display_text``); bot turns are ``bot`` events, agents' and system
+    notices carry ``metadata.kind`` and their text in ``data.custom.data.text``.
+    """
+    items: List[Dict[str, Any]] = []
+    for event in tracker.get("events") or []:
+        kind = event.get("event")
+        if kind == "user":
+            meta = event.get("metadata") or {}
+            text = meta.get("display_text") or event.get("text") or ""
+            items.append({"role": "rider", "text": text, "timestamp": event.get("timestamp")})
+        elif kind == "bot":
+            meta = event.get("metadata") or {}
+            data = event.get("data") or {}
+            custom = (data.get("custom") or {}).get("data") or {}
+            text = event.get("text") or custom.get("text") or ""
+            role = meta.get("kind") or custom.get("kind") or "bot"
+            item: Dict[str, Any] = {"role": role if role in ("agent", "system") else "bot", "text": text,
+                                    "timestamp": event.get("timestamp")}
+            if role == "agent":
+                item["agent"] = meta.get("agent") or custom.get("agent")
+            if data.get("buttons"):
+                item["buttons"] = [{"title": b.get("title"), "payload": b.get("payload")} for b in data["buttons"]]
+            if text or item.get("buttons"):
+                items.append(item)
+    return items
+
+
+class _WidgetHandler(BaseHTTPRequestHandler):
+    stack: Stack
+
+    def log_message(self, *args: Any) -> None:  # keep pytest output clean
+        pass
+
+    def _send(self, status: int, body: bytes, content_type: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _json(self, payload: Any) -> None:
+        self._send(200, json.dumps(payload, ensure_ascii=False).encode(), "application/json; charset=utf-8")
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server API
+        url = urlparse(self.path)
+        query = parse_qs(url.query)
+        session_id = (query.get("session_id") or [""])[0]
+        if url.path == "/widget/config.json":
+            return self._json({"socket_url": self.stack.rasa_url, "socket_path": "/socket.io/"})
+        if url.path == "/api/widget/history":
+            return self._json(transcript_from_tracker(self.stack.tracker(session_id)) if session_id else [])
+        if url.path == "/api/widget/status":
+            paused = bool(session_id) and self.stack.tracker(session_id).get("paused")
+            return self._json({"state": "waiting" if paused else "bot", "position": None, "wait_minutes": None,
+                               "agent": None, "agents_online": 0, "in_service_hours": True})
+        files = {"/": WIDGET / "index.html", "/widget/vendor/socket.io.min.js": SOCKET_IO_JS}
+        files.update({f"/widget/{name}": WIDGET / name for name in ("index.html", "widget.js", "widget.css")})
+        path: Optional[Path] = files.get(url.path)
+        if path is None:
+            return self._send(404, b"not found", "text/plain")
+        content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        if content_type.startswith("text/") or content_type.endswith("javascript"):
+            content_type += "; charset=utf-8"
+        self._send(200, path.read_bytes(), content_type)
+
+
+@pytest.fixture(scope="session")
+def widget_site(stack: Stack) -> Iterator[str]:
+    """Base URL of our static server for the widget (no console needed)."""
+    handler = type("Handler", (_WidgetHandler,), {"stack": stack})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+# --- the console ----------------------------------------------------------------------------
+@dataclass
+class Console:
+    url: str
+    agent_user: str
+    agent_name: str
+    agent_password: str
+
+
+@pytest.fixture(scope="session")
+def console(stack: Stack) -> Iterator[Console]:
+    """The agent console (which also serves the widget) with one agent account."""
+    package = ROOT / "ridedesk" / "console"
+    if not (package / "__main__.py").exists():
+        pytest.fail("the console is not there yet: ridedesk/console/__main__.py (python -m ridedesk.console) is missing")
+    env = dict(stack.env, RIDEDESK_SECRET_KEY="browser-test-secret-key-0123456789")
+    create = subprocess.run(
+        [sys.executable, "-m", "ridedesk.console", "create-agent", "--username", AGENT_USER,
+         "--display-name", AGENT_NAME],
+        cwd=ROOT, env=dict(env, RIDEDESK_AGENT_PASSWORD=AGENT_PASSWORD), capture_output=True, text=True,
+    )
+    if create.returncode != 0:
+        pytest.fail(f"console create-agent failed:\n{create.stdout}\n{create.stderr}")
+    port = _free_port()
+    log = stack.work / "console.log"
+    proc = _start([sys.executable, "-m", "ridedesk.console", "serve", "--host", "127.0.0.1", "--port", str(port)],
+                  env, log)
+    try:
+        _wait_ready(f"http://127.0.0.1:{port}/healthz", proc, log, seconds=90)
+        yield Console(f"http://127.0.0.1:{port}", AGENT_USER, AGENT_NAME, AGENT_PASSWORD)
+    finally:
+        _stop([proc])
+
+
+# --- Playwright -----------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Debian's headless Chromium; never a downloaded one."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run scripts/browser_deps.sh")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+MOBILE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True,
+          "has_touch": True, "locale": "zh-CN", "timezone_id": "Asia/Shanghai"}
+DESKTOP = {"viewport": {"width": 1280, "height": 860}, "locale": "zh-CN", "timezone_id": "Asia/Shanghai"}
+
+
+@pytest.fixture
+def rider_context(browser: Any) -> Iterator[Any]:
+    """A fresh phone-sized browser profile (its own localStorage, so its own rider)."""
+    context = browser.new_context(**MOBILE)
+    context.set_default_timeout(30_000)
+    try:
+        yield context
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def agent_context(browser: Any) -> Iterator[Any]:
+    """A fresh desktop-sized browser profile for the agent."""
+    context = browser.new_context(**DESKTOP)
+    context.set_default_timeout(30_000)
+    try:
+        yield context
+    finally:
+        context.close()
+
+

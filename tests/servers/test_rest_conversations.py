@@ -1,0 +1,139 @@
+"""End to end over the REST channel: real `rasa run`, real `rasa run actions`, real SQLite.
+
+Each test is one rider's conversation; assertions read the rows the bot wrote through the
+core services, exactly as the console will.
+"""
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from ridedesk.db.models import Handoff, Ticket
+from ridedesk.db.session import session_scope
+from ridedesk.services.deposits import Deposits
+from ridedesk.services.orders import Orders
+from ridedesk.services.tickets import Tickets
+
+pytestmark = pytest.mark.servers
+
+TICKET = re.compile(r"GD\d{12}")
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def texts(replies):
+    return " ".join(r.get("text", "") for r in replies)
+
+
+def ticket_numbers(replies):
+    return TICKET.findall(texts(replies))
+
+
+def test_brake_fault_with_bike_number_gets_a_real_ticket(ridedesk, sender):
+    replies = ridedesk.say(sender, "刹车坏了，车号862104573")
+    numbers = ticket_numbers(replies)
+    assert numbers, f"no ticket number in {replies}"
+    with session_scope(ridedesk.database_url) as session:
+        ticket = Tickets(session).get(numbers[0], rider_id=sender)
+        assert ticket.category == "fault"
+        assert ticket.bike_number == "862104573"
+        assert ticket.fault_part == "刹车"
+        assert ticket.conversation_id == sender
+
+
+def test_fault_form_asks_for_missing_values_and_a_repeat_makes_no_second_ticket(ridedesk, sender):
+    assert "车号" in texts(ridedesk.say(sender, "我扫的这辆车坏了，骑不了"))
+    assert "哪里" in texts(ridedesk.say(sender, "862104573"))
+    first = ticket_numbers(ridedesk.say(sender, "链条掉了"))
+    assert first
+    again = ticket_numbers(ridedesk.say(sender, "车号862104573的链条掉了"))
+    assert again == first
+    with session_scope(ridedesk.database_url) as session:
+        count = session.execute(select(func.count()).select_from(Ticket).where(Ticket.rider_id == sender)).scalar_one()
+    assert count == 1
+
+
+def test_three_bad_bike_numbers_escalate_to_a_human(ridedesk, sender):
+    ridedesk.say(sender, "车坏了要报修")
+    for bad in ("12345", "999999999", "abc"):
+        replies = ridedesk.say(sender, bad)
+    assert "人工" in texts(replies)
+    with session_scope(ridedesk.database_url) as session:
+        handoff = session.execute(select(Handoff).where(Handoff.conversation_id == sender)).scalar_one()
+        assert handoff.reason == "form_failure"
+    assert ridedesk.tracker(sender)["paused"] is True
+
+
+def test_order_overcharge_is_explained_and_disputed(ridedesk, sender):
+    ridedesk.say(sender, "你好")  # first contact: development gives this rider demo trips
+    with session_scope(ridedesk.database_url) as session:
+        order = Orders(session).recent_for(sender, limit=10)[-1]
+        number = order.number
+    replies = ridedesk.say(sender, f"订单{number}多扣了我钱")
+    assert number in texts(replies) and "合计" in texts(replies)
+    opened = ticket_numbers(ridedesk.say(sender, "是的，帮我申诉"))
+    assert opened
+    with session_scope(ridedesk.database_url) as session:
+        ticket = Tickets(session).get(opened[0], rider_id=sender)
+        assert (ticket.category, ticket.order_number) == ("order_dispute", number)
+
+
+def test_another_riders_order_is_refused_without_data(ridedesk, sender):
+    replies = ridedesk.say(sender, "帮我查下订单202611170088为什么扣这么多")
+    said = texts(replies)
+    assert "不在您的账号下" in said
+    assert "合计" not in said and "调度费" not in said  # none of that order's facts
+
+
+def test_deposit_refund_is_started(ridedesk, sender):
+    replies = ridedesk.say(sender, "押金怎么退")
+    assert "押金" in texts(replies)
+    ridedesk.say(sender, "好的")
+    with session_scope(ridedesk.database_url) as session:
+        assert Deposits(session).status_for(sender).status == "refund_requested"
+
+
+def test_dispatch_fee_dispute_writes_a_parking_ticket(ridedesk, sender):
+    replies = ridedesk.say(sender, "为什么收了我调度费，我明明停在停车点")
+    assert "调度费" in texts(replies)
+    opened = ticket_numbers(ridedesk.say(sender, "对，帮我申诉"))
+    assert opened
+    with session_scope(ridedesk.database_url) as session:
+        assert Tickets(session).get(opened[0], rider_id=sender).category == "parking_dispute"
+
+
+def test_asking_for_a_human_queues_and_pauses_the_bot(ridedesk, sender):
+    replies = ridedesk.say(sender, "转人工")
+    assert "前面还有" in texts(replies)
+    assert ridedesk.tracker(sender)["paused"] is True
+    # While paused the rider's words are kept for the agent, and the bot stays quiet.
+    assert ridedesk.say(sender, "我等着呢") == []
+    events = ridedesk.tracker(sender)["events"]
+    assert any(e["event"] == "user" and e.get("text") == "我等着呢" for e in events)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "",
+        "   ",
+        "啊" * 5000,
+        "😡😡😡🚲",
+        "hello, my bike is broken",
+        "车号 862104573'); DROP TABLE tickets; --",
+        "<script>alert('x')</script><b>退押金</b>",
+        "SELECT * FROM riders WHERE 1=1",
+        "ﾃｽﾄ mixed 文字 ＡＢＣ １２３",
+    ],
+    ids=["empty", "whitespace", "5000-chars", "emoji", "english", "sql-bike", "html", "sql", "mixed-script"],
+)
+def test_bad_input_gets_a_chinese_reply_and_writes_nothing_wrong(ridedesk, sender, message):
+    replies = ridedesk.say(sender, message)
+    assert replies, "every message gets an answer"
+    assert CJK.search(texts(replies)), f"reply is not Chinese: {replies}"
+    with session_scope(ridedesk.database_url) as session:
+        tickets = session.execute(select(Ticket).where(Ticket.rider_id == sender)).scalars().all()
+    for ticket in tickets:
+        # Only a genuine fault form could have written a ticket, and it holds a real bike.
+        assert ticket.bike_number is None or ticket.bike_number == "862104573"
