@@ -16,7 +16,6 @@ from ridedesk.services.bikes import Bikes
 from ridedesk.services.tickets import Tickets
 from ridedesk.text import normalize, parse_bike_number
 
-URGENT_PARTS = {"刹车"}
 # tickets.fault_part is VARCHAR(32); the rider's full words go into the ticket description.
 MAX_PART_LENGTH = 32
 
@@ -60,20 +59,21 @@ class ActionReportFault(Action):
     ) -> List[EventType]:
         bike = tracker.get_slot("bike_number")
         part = tracker.get_slot("fault_part")
+        said = _description(tracker, part)
         with rider_session(tracker) as session:
             ticket, created = Tickets(session).open(
                 rider_id(tracker),
                 "fault",
-                _description(tracker, part),
+                said,
                 conversation_id=tracker.sender_id,
                 bike_number=bike,
                 fault_part=part,
                 place=tracker.get_slot("place"),
             )
-            said = _description(tracker, part)
-            number, due = ticket.number, ticket.due_at
+            number, due, priority = ticket.number, ticket.due_at, ticket.priority
         if created:
-            if part in URGENT_PARTS:
+            # The service levels decide what is dangerous (brakes, handlebar); we only say so.
+            if priority in ("high", "urgent"):
                 dispatcher.utter_message(response="utter_fault_urgent_note")
             dispatcher.utter_message(response="utter_fault_ticket_created", ticket_number=number, due=local_time(due))
         else:

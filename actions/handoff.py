@@ -12,9 +12,13 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, ConversationPaused, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import latest_text, reply_on_failure, rider_id, rider_session
+from actions.common import latest_text, local_time, reply_on_failure, rider_id, rider_session
+from ridedesk.clock import utcnow
 from ridedesk.mood import default_lexicon
+from ridedesk.services.agents import AgentPresence
 from ridedesk.services.handoff import HandoffQueue
+from ridedesk.services.riders import Riders
+from ridedesk.services.service_hours import describe
 from ridedesk.services.tickets import Tickets
 
 # What each intent means for the agent's queue: a category to route by.
@@ -81,7 +85,19 @@ class ActionHandoff(Action):
         reason = _reason(tracker)
         summary = conversation_summary(tracker, reason)
         rider = rider_id(tracker)
+        leave_form = [SlotSet("requested_slot", None), ActiveLoop(None), SlotSet("handoff_reason", None)]
         with rider_session(tracker) as session:
+            availability = AgentPresence(session).availability()
+            # Nobody to talk to: promise a callback rather than an endless wait. A safety
+            # issue is still queued (urgent) so the first agent online sees it at once.
+            if not availability.agents_available and reason != "safety":
+                phone = Riders(session).get(rider).phone
+                callback_by = local_time(availability.callback_by(utcnow()))
+                if availability.in_service_hours:
+                    dispatcher.utter_message(response="utter_handoff_no_agents", callback=callback_by)
+                else:
+                    dispatcher.utter_message(response="utter_handoff_closed", hours=describe(), callback=callback_by)
+                return leave_form + [SlotSet("offer", "callback"), SlotSet("phone_number", phone)]
             summary["tickets"] = [
                 {"number": t.number, "category": t.category, "status": t.status, "priority": t.priority}
                 for t in Tickets(session).list_for(rider, limit=None)
@@ -97,19 +113,14 @@ class ActionHandoff(Action):
                 priority=PRIORITY_BY_REASON.get(reason, "normal"),
                 category=CATEGORY_BY_INTENT.get(summary["topic"] or "", "other"),
             )
-            wait = queue.estimated_wait_minutes(position) if position else None
+            wait = queue.estimated_wait_minutes(position, max(availability.agents_online, 1)) if position else None
         if position is None:
             # An agent already has this conversation: the rider is talking to them.
             dispatcher.utter_message(response="utter_handoff_with_agent")
         else:
             response = "utter_handoff_already" if already else "utter_handoff_queued"
             dispatcher.utter_message(response=response, ahead=position - 1, wait=wait)
-        return [
-            SlotSet("requested_slot", None),
-            ActiveLoop(None),
-            SlotSet("handoff_reason", None),
-            ConversationPaused(),
-        ]
+        return leave_form + [ConversationPaused()]
 
 
 def _reason(tracker: Tracker) -> Text:
@@ -124,3 +135,4 @@ def _reason(tracker: Tracker) -> Text:
     if intent == "nlu_fallback":
         return "fallback"
     return "other"
+

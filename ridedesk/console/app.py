@@ -35,7 +35,7 @@ import uuid
 from datetime import datetime
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, Optional
 from urllib.parse import quote, urlparse
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -95,8 +95,8 @@ def _widget_csp(rasa_public_url: str) -> str:
     )
 
 
-def _json_error(code: str, message: str, status: int, **extra: Any) -> response.HTTPResponse:
-    return response.json(dict({"error": code, "message": message}, **extra), status=status, ensure_ascii=False)
+def _json_error(code: str, message: str, http_status: int, **extra: Any) -> response.HTTPResponse:
+    return response.json(dict({"error": code, "message": message}, **extra), status=http_status, ensure_ascii=False)
 
 
 def _ok(body: Dict[str, Any], status: int = 200) -> response.HTTPResponse:
@@ -161,7 +161,7 @@ def create_app(
     app.ctx.clock = clock
     app.ctx.rasa = rasa or RasaClient(settings.rasa_url, settings.rasa_token)
     app.ctx.executor = ThreadPoolExecutor(max_workers=16, thread_name_prefix="ridedesk-db")
-    app.ctx.login_failures: Dict[str, List[float]] = {}
+    app.ctx.login_failures = {}  # username -> monotonic times of recent failed logins
     jinja = Environment(
         loader=FileSystemLoader(str(TEMPLATES)),
         autoescape=select_autoescape(default=True, default_for_string=True),
@@ -216,6 +216,7 @@ def create_app(
     @app.listener("after_server_stop")
     async def close_rasa(app_: Sanic, _loop: Any) -> None:
         await app_.ctx.rasa.close()
+        app_.ctx.executor.shutdown(wait=False)
 
     # --- authentication -----------------------------------------------------------------
     def login_required(*, api: bool = True, csrf: bool = False, admin: bool = False) -> Callable:
@@ -270,6 +271,10 @@ def create_app(
     @app.get("/healthz")
     async def healthz(request: Request) -> response.HTTPResponse:
         return _ok({"ok": True})
+
+    @app.get("/favicon.ico")
+    async def favicon(request: Request) -> response.HTTPResponse:
+        return response.empty()
 
     @app.get("/")
     async def widget_index(request: Request) -> response.HTTPResponse:
@@ -381,8 +386,11 @@ def create_app(
         cookie_token = request.cookies.get(LOGIN_CSRF_COOKIE)
         sent = form.get("csrf_token")
         if not (_same_origin(request) and cookie_token and sent and hmac.compare_digest(str(sent), cookie_token)):
-            return render("login.html", status=403, csrf_token=cookie_token or "", next=next_url,
-                          error="页面已过期，请刷新后重新登录。")
+            fresh = secrets.token_urlsafe(24)
+            resp = render("login.html", status=403, csrf_token=fresh, next=next_url,
+                          error="页面已过期，请重新登录。")
+            set_cookie(resp, LOGIN_CSRF_COOKIE, fresh, max_age=3600, path="/console/login", samesite="Strict")
+            return resp
         if _too_many_failures(username):
             return render("login.html", status=429, csrf_token=cookie_token, next=next_url,
                           error="登录失败次数过多，请 15 分钟后再试。")
@@ -399,7 +407,12 @@ def create_app(
 
         token = await db(attempt)
         if token is None:
-            app.ctx.login_failures.setdefault(username, []).append(time.monotonic())
+            failures = app.ctx.login_failures
+            if len(failures) > 10_000:  # many different names: forget the stale ones
+                cutoff = time.monotonic() - LOGIN_FAILURE_WINDOW
+                for name in [n for n, times in failures.items() if not times or times[-1] < cutoff]:
+                    del failures[name]
+            failures.setdefault(username, []).append(time.monotonic())
             return render("login.html", status=401, csrf_token=cookie_token, next=next_url,
                           error="用户名或密码错误。")
         app.ctx.login_failures.pop(username, None)

@@ -304,6 +304,10 @@ class Agents:
         return result.rowcount or 0
 
 
+# A rider who cannot be served now is called back within this time of service opening.
+CALLBACK_WITHIN = timedelta(hours=2)
+
+
 # --- presence -----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Availability:
@@ -323,6 +327,14 @@ class Availability:
     def agents_available(self) -> bool:
         """True if queueing makes sense: within service hours and someone is online."""
         return self.in_service_hours and self.agents_online > 0
+
+    def callback_by(self, now: datetime) -> datetime:
+        """When we can promise to call a rider back whom no agent can serve now.
+
+        Within :data:`CALLBACK_WITHIN` of the next opening when closed, else of ``now``.
+        """
+        start = self.next_opening if not self.in_service_hours and self.next_opening else now
+        return start + CALLBACK_WITHIN
 
 
 class AgentPresence:

@@ -25,7 +25,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ridedesk.clock import Clock, local_date, utcnow
+from ridedesk.clock import Clock, ensure_utc, local_date, utcnow
 from ridedesk.db.models import (
     ACTIVE_TICKET_STATUSES,
     TICKET_CATEGORIES,
@@ -146,6 +146,7 @@ class Tickets:
         order_number: Optional[str] = None,
         place: Optional[str] = None,
         fault_part: Optional[str] = None,
+        due_at: Optional[datetime] = None,
     ) -> Tuple[Ticket, bool]:
         """Opens a ticket, or returns the rider's still-active ticket for the same subject.
 
@@ -165,6 +166,8 @@ class Tickets:
             order_number: 12-digit order number, must be this rider's.
             place: Where it happened, free text.
             fault_part: Faulty part (e.g. ``brake``/``刹车``) for ``fault`` tickets.
+            due_at: A time already promised to the rider (e.g. a callback once service
+                opens); it replaces the service level's due time.
 
         Returns:
             ``(ticket, created)``.
@@ -214,7 +217,7 @@ class Tickets:
                 status="open",
                 created_at=now,
                 updated_at=now,
-                due_at=now + level.due_in,
+                due_at=ensure_utc(due_at) if due_at is not None else now + level.due_in,
                 description=description,
                 place=(place or "").strip() or None,
                 fault_part=(fault_part or "").strip() or None,

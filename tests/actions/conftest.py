@@ -23,6 +23,10 @@ from ridedesk.settings import get_settings
 def db(db_url, monkeypatch):
     """The database the actions use: migrated, seeded with the demo data (relative to now)."""
     point_actions_at(monkeypatch, db_url)
+    # Always open, so the tests do not depend on the hour they run at; the closed path
+    # sets its own hours.
+    monkeypatch.setenv("RIDEDESK_SERVICE_HOURS", "00:00-24:00")
+    get_settings.cache_clear()
     assert get_settings().database_url == db_url and get_settings().env == "test"
     with session_scope(db_url) as session:
         demo_data.seed(session)
@@ -45,3 +49,14 @@ def run(domain):
         return await run_action(action, tracker, domain)
 
     return _run
+
+
+@pytest.fixture
+def agent_online(db):
+    """An agent with a fresh console heartbeat, so riders can be queued for a person."""
+    from ridedesk.services.agents import AgentPresence, Agents
+
+    with session_scope(db.url) as session:
+        agent = Agents(session).create("xiaowang", "a-long-password-1", "小王")
+        AgentPresence(session).heartbeat(agent.id)
+    return "xiaowang"

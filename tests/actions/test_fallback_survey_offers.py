@@ -43,7 +43,7 @@ async def test_topics_default_when_the_ranking_has_none(db, domain, run):
     assert [b["payload"] for b in result.messages[0]["buttons"]] == ["/faq", "/report_bike_fault", "/request_human"]
 
 
-async def test_second_consecutive_fallback_goes_to_a_human(db, domain, run):
+async def test_second_consecutive_fallback_goes_to_a_human(db, agent_online, domain, run):
     tracker = load_tracker(domain, "fallback_twice")
 
     result = await run(ActionClarifyTopic(), tracker)

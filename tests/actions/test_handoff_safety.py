@@ -27,7 +27,7 @@ def assert_pauses_the_bot(result) -> None:
 
 
 # --- action_handoff --------------------------------------------------------------------------
-async def test_handoff_queues_the_conversation_with_a_summary(db, domain, run):
+async def test_handoff_queues_the_conversation_with_a_summary(db, agent_online, domain, run):
     # This conversation's fault ticket, and an older ticket of the same rider from elsewhere.
     await run(ActionReportFault(), load_tracker(domain, "fault_report_brake", slots={"bike_number": "862104590"}))
     with db.session() as session:
@@ -69,7 +69,7 @@ async def test_handoff_queues_the_conversation_with_a_summary(db, domain, run):
         ({}, "greet", "other", "normal"),
     ],
 )
-async def test_reason_comes_from_the_slot_or_the_intent(db, domain, run, slots, intent, reason, priority):
+async def test_reason_comes_from_the_slot_or_the_intent(db, agent_online, domain, run, slots, intent, reason, priority):
     result = await run(ActionHandoff(), handoff_tracker(domain, text="……", intent=intent, **slots))
 
     handoff = db.one(Handoff)
@@ -78,7 +78,7 @@ async def test_reason_comes_from_the_slot_or_the_intent(db, domain, run, slots, 
     assert result.responses == ["utter_handoff_queued"]
 
 
-async def test_second_handoff_of_a_conversation_keeps_one_row(db, domain, run):
+async def test_second_handoff_of_a_conversation_keeps_one_row(db, agent_online, domain, run):
     tracker = handoff_tracker(domain)
     await run(ActionHandoff(), tracker)
 
@@ -90,7 +90,7 @@ async def test_second_handoff_of_a_conversation_keeps_one_row(db, domain, run):
     assert_pauses_the_bot(again)
 
 
-async def test_a_second_conversation_waits_behind_the_first(db, domain, run):
+async def test_a_second_conversation_waits_behind_the_first(db, agent_online, domain, run):
     first = await run(ActionHandoff(), handoff_tracker(domain, rider=DEMO_RIDER))
     second = await run(ActionHandoff(), handoff_tracker(domain, rider=OTHER_RIDER))
 
@@ -100,7 +100,7 @@ async def test_a_second_conversation_waits_behind_the_first(db, domain, run):
     assert len(db.all(Handoff)) == 2
 
 
-async def test_rider_already_with_an_agent_is_told_so(db, domain, run):
+async def test_rider_already_with_an_agent_is_told_so(db, agent_online, domain, run):
     await run(ActionHandoff(), handoff_tracker(domain))
     with db.session() as session:
         HandoffQueue(session).claim(db.one(Handoff).id, "agent-xiaowang")
@@ -113,7 +113,7 @@ async def test_rider_already_with_an_agent_is_told_so(db, domain, run):
 
 
 # --- action_safety_report --------------------------------------------------------------------
-async def test_safety_report_opens_an_urgent_ticket_and_marks_the_reason(db, domain, run):
+async def test_safety_report_opens_an_urgent_ticket_and_marks_the_reason(db, agent_online, domain, run):
     tracker = handoff_tracker(
         domain, text="骑车的时候刹车失灵摔倒了，膝盖流血", intent="safety_issue", bike_number=DEMO_BIKE, place="静安寺"
     )
@@ -131,7 +131,7 @@ async def test_safety_report_opens_an_urgent_ticket_and_marks_the_reason(db, dom
     assert result.slots() == {"handoff_reason": "safety"}
 
 
-async def test_safety_handoff_jumps_the_queue(db, domain, run):
+async def test_safety_handoff_jumps_the_queue(db, agent_online, domain, run):
     await run(ActionHandoff(), handoff_tracker(domain, rider=OTHER_RIDER))
     tracker = handoff_tracker(domain, text="我被车撞了", intent="safety_issue")
     safety = await run(ActionSafetyReport(), tracker)
@@ -145,7 +145,7 @@ async def test_safety_handoff_jumps_the_queue(db, domain, run):
     assert [t["category"] for t in mine.summary["tickets"]] == ["safety"]
 
 
-async def test_safety_report_without_a_bike(db, domain, run):
+async def test_safety_report_without_a_bike(db, agent_online, domain, run):
     result = await run(ActionSafetyReport(), handoff_tracker(domain, text="有人受伤了", intent="safety_issue"))
 
     ticket = db.one(Ticket)

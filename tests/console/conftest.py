@@ -26,6 +26,7 @@ from ridedesk.clock import FrozenClock
 from ridedesk.console.app import create_app
 from ridedesk.console.rasa_client import RasaClient
 from ridedesk.db.session import session_scope
+from ridedesk.services import agents as agents_module
 from ridedesk.services.agents import Agents
 from ridedesk.services.handoff import HandoffQueue
 from ridedesk.settings import Settings
@@ -44,6 +45,13 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(monkeypatch):
+    """Cheaper scrypt for speed (as Django's test hashers); the parameters are stored in each
+    hash, so verification is unchanged. test_services checks the production cost."""
+    monkeypatch.setattr(agents_module, "SCRYPT_N", 2**10)
 
 
 # --- fake Rasa ------------------------------------------------------------------------------
@@ -125,7 +133,7 @@ def fake_rasa():
     fake = FakeRasa()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
     fake.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     yield fake
     server.shutdown()

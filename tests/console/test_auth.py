@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 from ridedesk.console.app import create_app
 
 PASSWORD = "correct-horse-battery"  # same as conftest.PASSWORD
 PUBLIC = {
     "/healthz",
+    "/favicon.ico",
     "/",
     "/widget/config.json",
     "/widget/vendor/socket.io.min.js",

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from ridedesk.db.models import AgentSession
+from ridedesk.services import agents as agents_module
 from ridedesk.services.agents import (
     AgentPresence,
     Agents,
@@ -32,7 +33,8 @@ def local(hour: int, minute: int = 0, day: int = 23) -> datetime:
 
 
 # --- passwords ------------------------------------------------------------------------------
-def test_password_hash_is_salted_scrypt_and_verifies():
+def test_password_hash_is_salted_scrypt_and_verifies(monkeypatch):
+    monkeypatch.setattr(agents_module, "SCRYPT_N", 2**14)  # the production cost
     first, second = hash_password(PASSWORD), hash_password(PASSWORD)
     assert first.startswith("scrypt$16384$8$1$")
     assert first != second  # per-hash salt

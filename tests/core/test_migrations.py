@@ -32,14 +32,18 @@ TABLES = {
     "ticket_events",
     "handoffs",
     "survey_responses",
+    "agents",
+    "agent_sessions",
+    "conversation_notes",
 }
+HEAD = "0002_agent_console"
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_migrations_create_all_tables(db_url):
     names = set(inspect(get_engine(db_url)).get_table_names())
     assert names == TABLES | {"alembic_version"}
-    assert current_revision(db_url) == "0001_initial"
+    assert current_revision(db_url) == HEAD
 
 
 def test_migrated_schema_matches_models_exactly(db_url):
@@ -146,7 +150,7 @@ def test_cli_migrate_seed_and_reset(tmp_path, capsys):
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     try:
         assert db_cli(["--url", url, "migrate"]) == 0
-        assert current_revision(url) == "0001_initial"
+        assert current_revision(url) == HEAD
         assert db_cli(["--url", url, "seed"]) == 0
         assert "orders=15" in capsys.readouterr().out
         assert db_cli(["--url", url, "seed"]) == 0
@@ -183,6 +187,6 @@ def test_alembic_cli_from_repo_root(tmp_path):
         capture_output=True,
     )
     try:
-        assert current_revision(url) == "0001_initial"
+        assert current_revision(url) == HEAD
     finally:
         dispose_engine(url)

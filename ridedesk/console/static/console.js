@@ -2,7 +2,7 @@
  * RideDesk agent console: vanilla JS, no build step.
  *
  * Rider text is untrusted: it only ever reaches the page through textContent (the el()
- * helper below); no innerHTML, no inline handlers (the CSP forbids them anyway).
+ * helper below), never through an HTML parser; no inline handlers (the CSP forbids them).
  * Every POST carries the session's CSRF token in X-CSRF-Token.
  */
 (function () {

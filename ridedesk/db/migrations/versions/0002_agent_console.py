@@ -28,7 +28,7 @@ def upgrade() -> None:
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("created_at", _utc(), nullable=False),
         sa.Column("last_seen_at", _utc()),
-        sa.CheckConstraint("role IN ('agent', 'admin')", name="ck_agents_role"),
+        sa.CheckConstraint("role IN ('agent', 'admin')", name=op.f("ck_agents_role")),
         sa.PrimaryKeyConstraint("id", name="pk_agents"),
         sa.UniqueConstraint("username", name="uq_agents_username"),
     )
