@@ -13,15 +13,17 @@ export RIDEDESK_ACTION_ENDPOINT ?= http://127.0.0.1:5055/webhook
 export RIDEDESK_TRACKER_DIALECT ?= sqlite
 export RIDEDESK_TRACKER_DB ?= var/tracker.db
 
-.PHONY: help setup db train validate run shell test test-stories test-nlu pytest bench-nlu clean
+.PHONY: help setup db train validate run shell admin test test-stories test-nlu pytest bench-nlu clean
 
 help:
 	@echo "make run       set up, train if needed, start RideDesk on SQLite"
 	@echo "make test      set up, train, validate data, run every test"
+	@echo "make admin USERNAME=you   create the first console admin (asks for a password)"
 	@echo "make setup | db | train | validate | shell | bench-nlu | clean"
 
-$(VENV)/.installed: pyproject.toml scripts/setup.sh
+$(VENV)/.installed: pyproject.toml scripts/setup.sh ridedesk/widget/package.json
 	@scripts/setup.sh
+	@scripts/browser_deps.sh widget
 	@touch $@
 
 setup: $(VENV)/.installed db
@@ -40,6 +42,9 @@ validate: $(VENV)/.installed
 run: setup train
 	@scripts/run.sh
 
+admin: setup
+	@$(PY) -m ridedesk.console create-admin --username $(or $(USERNAME),admin)
+
 shell: setup train
 	@mkdir -p var
 	@$(RASA) run actions --actions actions >var/actions.log 2>&1 & pid=$$!; trap "kill $$pid" EXIT; \
@@ -53,6 +58,7 @@ test-nlu: train
 	$(PY) -m bench.nlu_gate results/nlu
 
 pytest: setup
+	@scripts/browser_deps.sh
 	$(PY) -m pytest -q
 
 test: setup validate train test-stories test-nlu pytest

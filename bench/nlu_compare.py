@@ -4,6 +4,9 @@ Usage (``make bench-nlu``)::
 
     .venv/bin/python -m bench.nlu_compare [--eval tests/nlu/heldout.yml] [--out results/bench]
 
+``--eval`` may be repeated: the systems are then trained once and scored on every file,
+and each file's results go to ``<out>/<file stem>/``.
+
 One run trains every system on ``data/nlu/*.yml`` (NLU only, ``domain.yml`` for the
 retrieval intents) and scores it on the evaluation file (Rasa NLU YAML):
 
@@ -293,19 +296,24 @@ def load_examples(path: Path) -> Tuple[List[str], List[str]]:
     return texts, intents
 
 
-async def _parse_all(agent: Any, texts: Sequence[str]) -> Tuple[List[Optional[str]], List[float]]:
+async def _parse_all(agent: Any, text_lists: Sequence[Sequence[str]]) -> List[Tuple[List[Optional[str]], List[float]]]:
     await agent.parse_message(WARMUP_TEXT)  # first call builds TF functions
-    predicted, times = [], []
-    for text in texts:
-        start = time.perf_counter()
-        parsed = await agent.parse_message(text)
-        times.append((time.perf_counter() - start) * 1000)
-        predicted.append((parsed.get("intent") or {}).get("name"))
-    return predicted, times
+    out = []
+    for texts in text_lists:
+        predicted, times = [], []
+        for text in texts:
+            start = time.perf_counter()
+            parsed = await agent.parse_message(text)
+            times.append((time.perf_counter() - start) * 1000)
+            predicted.append((parsed.get("intent") or {}).get("name"))
+        out.append((predicted, times))
+    return out
 
 
-def run_rasa(config: Dict[str, Any], work: Path, key: str, texts: Sequence[str]) -> Tuple[List[Optional[str]], List[float], float]:
-    """Trains an NLU-only Rasa model on data/nlu and parses ``texts`` one at a time."""
+def run_rasa(config: Dict[str, Any], work: Path, key: str,
+             text_lists: Sequence[Sequence[str]]) -> Tuple[List[Tuple[List[Optional[str]], List[float]]], float]:
+    """Trains an NLU-only Rasa model on data/nlu, then parses each list of texts one
+    message at a time; returns (predictions, per-message ms) per list and training seconds."""
     import yaml
     from rasa.core.agent import Agent
     from rasa.model_training import train_nlu
@@ -319,25 +327,29 @@ def run_rasa(config: Dict[str, Any], work: Path, key: str, texts: Sequence[str])
     if not model:
         raise RuntimeError("rasa.model_training.train_nlu returned no model")
     agent = Agent.load(model)
-    predicted, times = asyncio.run(_parse_all(agent, texts))
+    parsed = asyncio.run(_parse_all(agent, text_lists))
     del agent
     gc.collect()
-    return predicted, times, train_s
+    return parsed, train_s
 
 
-def run_sklearn(settings: Dict[str, Any], texts: Sequence[str]) -> Tuple[List[str], List[float], float]:
+def run_sklearn(settings: Dict[str, Any],
+                text_lists: Sequence[Sequence[str]]) -> Tuple[List[Tuple[List[str], List[float]]], float]:
     start = time.perf_counter()
     train_texts, train_intents = load_examples(REPO / "data" / "nlu")
     clf = JiebaTfidfClassifier(settings["threshold"], REPO / "data" / "dictionary" / "userdict.txt")
     clf.fit(train_texts, train_intents)
     train_s = time.perf_counter() - start
     clf.predict(WARMUP_TEXT)
-    predicted, times = [], []
-    for text in texts:
-        t0 = time.perf_counter()
-        predicted.append(clf.predict(text))
-        times.append((time.perf_counter() - t0) * 1000)
-    return predicted, times, train_s
+    out = []
+    for texts in text_lists:
+        predicted, times = [], []
+        for text in texts:
+            t0 = time.perf_counter()
+            predicted.append(clf.predict(text))
+            times.append((time.perf_counter() - t0) * 1000)
+        out.append((predicted, times))
+    return out, train_s
 
 
 def _quiet_rasa() -> None:
@@ -355,14 +367,21 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     import yaml
 
     parser = argparse.ArgumentParser(prog="python -m bench.nlu_compare", description=__doc__.split("\n")[0])
-    parser.add_argument("--eval", default=str(REPO / "tests" / "nlu" / "heldout.yml"),
-                        help="Rasa NLU YAML file to score on (default tests/nlu/heldout.yml)")
+    parser.add_argument("--eval", action="append", metavar="FILE",
+                        help="Rasa NLU YAML file to score on (default tests/nlu/heldout.yml). May be repeated: "
+                             "the systems are trained once and scored on each file, whose results then go "
+                             "to <out>/<file stem>/")
     parser.add_argument("--out", default="results/bench", help="folder for nlu_compare.json and the PNGs")
     args = parser.parse_args(argv)
-    eval_path = Path(args.eval).resolve()
+    eval_paths = [Path(e).resolve() for e in (args.eval or [str(REPO / "tests" / "nlu" / "heldout.yml")])]
     out = Path(args.out).resolve()
-    if not eval_path.is_file():
-        print(f"evaluation file not found: {eval_path}", file=sys.stderr)
+    missing = [str(e) for e in eval_paths if not e.is_file()]
+    if missing:
+        print(f"evaluation file not found: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    out_dirs = [out] if len(eval_paths) == 1 else [out / e.stem for e in eval_paths]
+    if len(set(out_dirs)) != len(out_dirs):
+        print("evaluation files need distinct names (stems)", file=sys.stderr)
         return 2
     os.chdir(REPO)  # config.yml's paths (data/dictionary, data/entities) are relative to the repo
     sys.path.insert(0, str(REPO))
@@ -383,11 +402,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             config.setdefault("assistant_id", ridedesk_config["assistant_id"])
 
     _quiet_rasa()
-    texts, gold = load_examples(eval_path)
-    print(f"eval {eval_path} : {len(texts)} messages; DIET epochs {settings['epochs']}, "
-          f"fallback threshold {settings['threshold']}", flush=True)
+    evals = [load_examples(e) for e in eval_paths]
+    for path, (texts, _) in zip(eval_paths, evals):
+        print(f"eval {path}: {len(texts)} messages", flush=True)
+    print(f"DIET epochs {settings['epochs']}, fallback threshold {settings['threshold']} (from config.yml)", flush=True)
 
-    results: List[SystemResult] = []
+    results: List[List[SystemResult]] = [[] for _ in eval_paths]  # per eval file, per system
     with tempfile.TemporaryDirectory(prefix="nlu_compare_") as tmp:
         work = Path(tmp)
         # No training cache: every run really trains (honest training times), and nothing
@@ -396,49 +416,59 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         os.environ["RASA_MAX_CACHE_SIZE"] = "0"
         for key, name, config in systems:
             print(f"== {name}: training", flush=True)
+            text_lists = [texts for texts, _ in evals]
             try:
                 if config is None:
-                    predicted, times, train_s = run_sklearn(settings, texts)
+                    parsed, train_s = run_sklearn(settings, text_lists)
                 else:
-                    predicted, times, train_s = run_rasa(config, work, key, texts)
-                result = score(key, name, gold, predicted, times, train_s)
-                result.figure = str(plot_confusion(result, out / f"confusion_{key}.png"))
-                print(f"== {name}: accuracy {result.accuracy:.3f}, macro-F1 {result.macro_f1:.3f}, "
-                      f"fallback {result.fallback_rate:.1%}, train {train_s:.0f} s", flush=True)
+                    parsed, train_s = run_rasa(config, work, key, text_lists)
+                scored = []
+                for (_, gold), (predicted, times), out_dir in zip(evals, parsed, out_dirs):
+                    result = score(key, name, gold, predicted, times, train_s)
+                    result.figure = str(plot_confusion(result, out_dir / f"confusion_{key}.png"))
+                    scored.append(result)
             except Exception as exc:  # one broken system must not hide the others
                 traceback.print_exc()
-                result = SystemResult(key=key, name=name, error=f"{type(exc).__name__}: {exc}"[:200])
-            results.append(result)
+                error = f"{type(exc).__name__}: {exc}"[:200]
+                scored = [SystemResult(key=key, name=name, error=error) for _ in eval_paths]
+            for path, result, per_eval in zip(eval_paths, scored, results):
+                per_eval.append(result)
+                if not result.error:
+                    print(f"== {name} on {path.name}: accuracy {result.accuracy:.3f}, macro-F1 "
+                          f"{result.macro_f1:.3f}, fallback {result.fallback_rate:.1%}, train {result.train_s:.0f} s",
+                          flush=True)
 
-    table = markdown_table(results)
     wall_s = time.perf_counter() - started
-    out.mkdir(parents=True, exist_ok=True)
-    report = {
-        "eval_file": str(eval_path),
-        "n_messages": len(texts),
-        "classes": list(CLASSES),
-        "ridedesk_settings": settings,
-        "configs": {key: config for key, _, config in systems if config is not None},
-        "systems": [asdict(r) for r in results],
-        "table_markdown": table,
-        "figures": {r.key: r.figure for r in results if r.figure},
-        "wall_s": round(wall_s, 1),
-    }
-    json_path = out / "nlu_compare.json"
-    json_path.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
+    for path, (texts, _), out_dir, per_eval in zip(eval_paths, evals, out_dirs, results):
+        table = markdown_table(per_eval)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        report = {
+            "eval_file": str(path),
+            "n_messages": len(texts),
+            "classes": list(CLASSES),
+            "ridedesk_settings": settings,
+            "configs": {key: config for key, _, config in systems if config is not None},
+            "systems": [asdict(r) for r in per_eval],
+            "table_markdown": table,
+            "figures": {r.key: r.figure for r in per_eval if r.figure},
+            "eval_files_in_run": [str(e) for e in eval_paths],
+            "wall_s": round(wall_s, 1),
+        }
+        json_path = out_dir / "nlu_compare.json"
+        json_path.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
 
-    print()
-    print(f"NLU comparison on {eval_path} ({len(texts)} messages; six classes, F1 columns: "
-          + ", ".join(f"{SHORT[c]} = {c}" for c in CORE_INTENTS) + ")")
-    print()
-    print(table)
-    print()
-    for r in results:
-        if r.figure:
-            print(f"confusion matrix {r.key}: {r.figure}")
-    print(f"json: {json_path}")
+        print()
+        print(f"NLU comparison on {path} ({len(texts)} messages; six classes; F1 columns: "
+              + ", ".join(f"{SHORT[c]} = {c}" for c in CORE_INTENTS) + ")")
+        print()
+        print(table)
+        print()
+        for r in per_eval:
+            if r.figure:
+                print(f"confusion matrix {r.key}: {r.figure}")
+        print(f"json: {json_path}")
     print(f"wall time {wall_s:.0f} s")
-    return 1 if any(r.error for r in results) else 0
+    return 1 if any(r.error for per_eval in results for r in per_eval) else 0
 
 
 if __name__ == "__main__":

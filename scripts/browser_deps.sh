@@ -18,6 +18,9 @@ else
   echo "==> $WIDGET/node_modules is up to date"
 fi
 
+# `browser_deps.sh widget`: only what the widget needs to be served (make run).
+[ "${1:-}" = widget ] && exit 0
+
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 # Chinese fonts, so screenshots show 汉字 rather than boxes.

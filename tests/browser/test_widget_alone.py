@@ -49,11 +49,13 @@ def test_rider_chats_with_the_bot_in_the_widget(widget_site, stack, rider_contex
     box.dispatch_event("compositionstart", {"data": ""})
     box.press("Enter")
     box.dispatch_event("compositionend", {"data": "你好"})
+    page.wait_for_timeout(300)
+    assert page.locator(RIDER_BUBBLES).count() == 0
     # Shift+Enter is a new line, not a send.
+    box.fill("第一行")
     box.press("End")
     box.press("Shift+Enter")
-    page.wait_for_timeout(300)
-    assert box.input_value() == "你好\n"
+    assert box.input_value() == "第一行\n"
     assert page.locator(RIDER_BUBBLES).count() == 0
     assert page.evaluate("window.RideDesk.pending") == 0
     assert not user_texts(stack.tracker(session_id)), "an IME Enter reached Rasa"

@@ -47,6 +47,25 @@ class RideDesk:
         response.raise_for_status()
         return response.json()
 
+    def agent_online(self, username: str = "xiaowang") -> None:
+        """Marks an agent present in the console right now (a fresh heartbeat)."""
+        from ridedesk.db.session import session_scope
+        from ridedesk.services.agents import AgentPresence, Agents
+
+        with session_scope(self.database_url) as session:
+            agents = Agents(session)
+            agent = agents.by_username(username) or agents.create(username, "a-long-password-1", "小王")
+            AgentPresence(session).heartbeat(agent.id)
+
+    def agents_offline(self) -> None:
+        """Every agent leaves the console."""
+        from ridedesk.db.session import session_scope
+        from ridedesk.services.agents import AgentPresence, Agents
+
+        with session_scope(self.database_url) as session:
+            for agent in Agents(session).list():
+                AgentPresence(session).go_offline(agent.id)
+
     def tracker(self, sender: str) -> Dict:
         """Reads a conversation through Rasa's token-protected HTTP API."""
         response = requests.get(
@@ -86,6 +105,8 @@ def ridedesk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RideDesk]:
         RIDEDESK_ACTION_ENDPOINT=f"http://127.0.0.1:{actions_port}/webhook",
         RIDEDESK_TRACKER_DIALECT="sqlite",
         RIDEDESK_TRACKER_DB=str(work / "tracker.db"),
+        # Agents work around the clock here, so results do not depend on the hour.
+        RIDEDESK_SERVICE_HOURS="00:00-24:00",
         RASA_TELEMETRY_ENABLED="false",
         TF_CPP_MIN_LOG_LEVEL="2",
     )

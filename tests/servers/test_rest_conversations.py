@@ -55,6 +55,7 @@ def test_fault_form_asks_for_missing_values_and_a_repeat_makes_no_second_ticket(
 
 
 def test_three_bad_bike_numbers_escalate_to_a_human(ridedesk, sender):
+    ridedesk.agent_online()
     ridedesk.say(sender, "车坏了要报修")
     for bad in ("12345", "999999999", "abc"):
         replies = ridedesk.say(sender, bad)
@@ -104,6 +105,7 @@ def test_dispatch_fee_dispute_writes_a_parking_ticket(ridedesk, sender):
 
 
 def test_asking_for_a_human_queues_and_pauses_the_bot(ridedesk, sender):
+    ridedesk.agent_online()
     replies = ridedesk.say(sender, "转人工")
     assert "前面还有" in texts(replies)
     assert ridedesk.tracker(sender)["paused"] is True
@@ -111,6 +113,21 @@ def test_asking_for_a_human_queues_and_pauses_the_bot(ridedesk, sender):
     assert ridedesk.say(sender, "我等着呢") == []
     events = ridedesk.tracker(sender)["events"]
     assert any(e["event"] == "user" and e.get("text") == "我等着呢" for e in events)
+
+
+def test_with_no_agent_online_the_rider_leaves_a_callback(ridedesk, sender):
+    ridedesk.agents_offline()
+    replies = ridedesk.say(sender, "我要找人工客服")
+    assert "回电" in texts(replies)
+    assert ridedesk.tracker(sender)["paused"] is False
+    assert "手机号" in texts(ridedesk.say(sender, "好的"))  # utter_ask_callback_form_phone_number
+    assert "不太对" in texts(ridedesk.say(sender, "1234"))
+    opened = ticket_numbers(ridedesk.say(sender, "13812345678"))
+    assert opened
+    with session_scope(ridedesk.database_url) as session:
+        ticket = Tickets(session).get(opened[0], rider_id=sender)
+        assert ticket.category == "callback" and "13812345678" in ticket.description
+        assert session.execute(select(Handoff).where(Handoff.conversation_id == sender)).first() is None
 
 
 @pytest.mark.parametrize(
