@@ -5,7 +5,7 @@ with a bot: the form stops and the conversation goes to a human (``action_handof
 """
 from __future__ import annotations
 
-from abc import ABC
+from abc import ABC, abstractmethod
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Tracker
@@ -27,6 +27,10 @@ class RiderFormValidation(FormValidationAction, ABC):
     Subclasses validate slots with ``validate_<slot>`` methods and call :meth:`accept` or
     :meth:`reject`. Three rejections in one form escalate to a human.
     """
+
+    @abstractmethod
+    def name(self) -> Text:
+        """``validate_<form name>``. Abstract, so rasa-sdk registers only concrete forms."""
 
     def accept(self, slot: Text, value: Any) -> Dict[Text, Any]:
         """Accepts a value and resets the failure count."""

@@ -2,7 +2,7 @@
 # Installs what the browser tests (tests/browser) and the rider widget need, idempotently:
 #   - the widget's npm packages (socket.io-client) from ridedesk/widget/package-lock.json,
 #     reinstalled only when node_modules is missing or older than the lock file;
-#   - Debian's chromium (and fonts-noto-cjk), only if missing (needs root or sudo).
+#   - Debian's chromium and fonts (CJK, emoji), only if missing (needs root or sudo).
 # Playwright drives /usr/bin/chromium; it never downloads browsers of its own.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,6 +25,8 @@ missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 # Chinese fonts, so screenshots show 汉字 rather than boxes.
 if ! command -v fc-list >/dev/null || [ -z "$(fc-list :lang=zh 2>/dev/null | head -1)" ]; then missing+=(fonts-noto-cjk); fi
+# ... and emoji (the bot says 🚲).
+if ! command -v fc-list >/dev/null || ! fc-list 2>/dev/null | grep -qi "emoji"; then missing+=(fonts-noto-color-emoji); fi
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then sudo=""; elif command -v sudo >/dev/null; then sudo="sudo"; else
     echo "missing ${missing[*]} and this user cannot install them: apt-get install ${missing[*]} as root" >&2; exit 1
@@ -33,5 +35,5 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 else
-  echo "==> /usr/bin/chromium and Chinese fonts are present"
+  echo "==> /usr/bin/chromium and its fonts are present"
 fi

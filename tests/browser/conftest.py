@@ -27,6 +27,7 @@ from urllib.parse import parse_qs, quote, urlparse
 
 import pytest
 import requests
+from playwright.sync_api import expect
 
 from tests.servers.conftest import BIN, MODEL, ROOT, TOKEN, _free_port, _wait_ready
 
@@ -260,6 +261,9 @@ def browser() -> Iterator[Any]:
         finally:
             browser.close()
 
+
+# Bot turns take a few seconds on a busy machine; Playwright's default expect timeout is 5 s.
+expect.set_options(timeout=30_000)
 
 MOBILE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True,
           "has_touch": True, "locale": "zh-CN", "timezone_id": "Asia/Shanghai"}

@@ -38,10 +38,19 @@ def screenshot(page: Any, name: str, **kwargs: Any) -> Path:
     return path
 
 
+def wait_js(page: Any, expression: str, timeout: float = 30.0) -> Any:
+    """Polls a JavaScript expression from Python until it is truthy.
+
+    (``page.wait_for_function`` evaluates strings with ``eval``, which the widget's
+    Content-Security-Policy forbids; ``page.evaluate`` is not subject to it.)
+    """
+    return wait_for(lambda: page.evaluate(expression), timeout=timeout, interval=0.2, message=expression)
+
+
 def open_widget(page: Any, base_url: str) -> None:
     """Opens the widget and waits until its socket session is confirmed."""
     page.goto(base_url + "/")
-    page.wait_for_function("window.RideDesk && window.RideDesk.ready === true", timeout=30_000)
+    wait_js(page, "!!(window.RideDesk && window.RideDesk.ready)")
 
 
 def rider_says(page: Any, text: str) -> None:

@@ -25,6 +25,7 @@ from tests.browser.helpers import (
     side_by_side,
     user_texts,
     wait_for,
+    wait_js,
 )
 
 pytestmark = pytest.mark.browser
@@ -75,7 +76,8 @@ def test_rider_and_agent_loop(console, stack, rider_context, agent_context):
     rider.on("pageerror", lambda e: errors.append(f"rider: {e}"))
     agent.on("pageerror", lambda e: errors.append(f"agent: {e}"))
 
-    # The rider reports a fault, then asks for a human.
+    # The agent is at work (online); the rider reports a fault, then asks for a human.
+    agent_logs_in(agent, console)
     open_widget(rider, console.url)
     sid = rider.evaluate("window.RideDesk.sessionId")
     rider_says(rider, "你好")
@@ -85,16 +87,18 @@ def test_rider_and_agent_loop(console, stack, rider_context, agent_context):
     bot_ticket = TICKET.search(rider.locator(BOT_BUBBLES).filter(has_text=TICKET).inner_text()).group(0)
     rider_says(rider, "转人工")
     expect(rider.locator(BOT_BUBBLES).last).to_contain_text("转接人工客服")
+    # The place in the queue and the estimated wait, in one notice kept up to date.
     queue_notice = rider.locator(".notice--queue")
-    expect(queue_notice).to_contain_text("前面还有 0 位")
+    expect(queue_notice).to_have_text(re.compile(r"前面还有 \d+ 位，预计等待 \d+ 分钟"))
+    expect(rider.locator("#status")).to_contain_text("转接人工客服")
     handoff = wait_for(lambda: handoff_of(stack, sid), message="the hand-off row")
     assert handoff.status == "waiting"
+    rider.wait_for_timeout(5_500)  # one more status poll: still a single notice
+    expect(queue_notice).to_have_count(1)
 
-    # The agent logs in and sees the rider in the queue; the rider's wait estimate updates in place.
-    agent_logs_in(agent, console)
-    expect(queue_notice).to_contain_text("预计等待", timeout=20_000)
-    expect(rider.locator(".notice--queue")).to_have_count(1)
+    # The agent sees the rider in the queue (without reloading) and claims.
     agent_claims(agent, console, handoff.id)
+    expect(queue_notice).to_have_count(0)
 
     # Summary and transcript.
     expect(agent.locator(".side")).to_contain_text("862104573")
@@ -167,6 +171,7 @@ def test_rider_and_agent_loop(console, stack, rider_context, agent_context):
 def test_markup_from_rider_and_agent_stays_text(console, stack, rider_context, agent_context):
     rider = rider_context.new_page()
     agent = agent_context.new_page()
+    agent_logs_in(agent, console)
     open_widget(rider, console.url)
     sid = rider.evaluate("window.RideDesk.sessionId")
     for text in XSS:
@@ -176,7 +181,6 @@ def test_markup_from_rider_and_agent_stays_text(console, stack, rider_context, a
     rider_says(rider, "转人工")
     handoff = wait_for(lambda: handoff_of(stack, sid), message="the hand-off row")
 
-    agent_logs_in(agent, console)
     agent_claims(agent, console, handoff.id)
     transcript = agent.locator("#transcript")
     for text in XSS:
@@ -186,7 +190,7 @@ def test_markup_from_rider_and_agent_stays_text(console, stack, rider_context, a
 
     # After a reload both sides render the stored transcript: still text.
     rider.reload()
-    rider.wait_for_function("window.RideDesk && window.RideDesk.ready === true")
+    wait_js(rider, "!!(window.RideDesk && window.RideDesk.ready)")
     agent.reload()
     for text in XSS:
         expect(rider.locator(RIDER_BUBBLES).filter(has_text=text)).to_have_count(1)

@@ -67,7 +67,8 @@ def test_three_bad_bike_numbers_escalate_to_a_human(ridedesk, sender):
 
 
 def test_order_overcharge_is_explained_and_disputed(ridedesk, sender):
-    ridedesk.say(sender, "你好")  # first contact: development gives this rider demo trips
+    # First look-up: in development a new rider gets demo trips to ask about.
+    assert "工单" in texts(ridedesk.say(sender, "我的工单处理得怎么样了"))
     with session_scope(ridedesk.database_url) as session:
         order = Orders(session).recent_for(sender, limit=10)[-1]
         number = order.number
