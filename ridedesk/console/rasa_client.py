@@ -127,9 +127,15 @@ class RasaClient:
         return await self._request("POST", self._url(conversation_id, "tracker/events"), params, events) or {}
 
     async def execute_action(self, conversation_id: str, name: str) -> Dict[str, Any]:
-        """Runs one action now; its messages go to the rider's latest channel."""
+        """Runs one action now; its messages go to the rider's latest channel.
+
+        Rasa's ``/execute`` does not end the bot's turn, so the rider's answer would be
+        predicted from mid-turn (and fall back). We end it with ``action_listen``.
+        """
         params = {"output_channel": "latest"}
-        return await self._request("POST", self._url(conversation_id, "execute"), params, {"name": name}) or {}
+        result = await self._request("POST", self._url(conversation_id, "execute"), params, {"name": name}) or {}
+        await self.append_events(conversation_id, [{"event": "action", "name": "action_listen"}], side_effects=False)
+        return result
 
 
     # --- what the console says in a conversation ------------------------------------------

@@ -233,6 +233,9 @@ def test_resolve_resumes_the_bot_and_asks_for_a_rating(agent_browser, enqueue, f
          [delivery(notice, kind="system")]),
         (f"/conversations/{CONV}/execute", {"output_channel": "latest", "token": "fake-rasa-token"},
          {"name": "action_ask_rating"}),
+        # The bot's turn ends so the rider's rating is predicted as an answer.
+        (events_path(), {"output_channel": "latest", "execute_side_effects": "false", "token": "fake-rasa-token"},
+         [{"event": "action", "name": "action_listen"}]),
     ]
     with session_scope(db_url) as session:
         assert HandoffQueue(session).get(handoff_id).status == "resolved"

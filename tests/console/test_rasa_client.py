@@ -36,6 +36,7 @@ def test_reads_and_writes_use_the_token_and_quote_the_id(fake_rasa):
         ("POST", "/conversations/a%2Fb%20c/tracker/events"),
         ("GET", "/conversations/a%2Fb%20c/tracker"),
         ("POST", "/conversations/a%2Fb%20c/execute"),
+        ("POST", "/conversations/a%2Fb%20c/tracker/events"),  # action_listen ends the turn
     ]
     assert all(r.query["token"] == "fake-rasa-token" for r in fake_rasa.requests)
 
