@@ -3,27 +3,21 @@
 Processes (started once per session, only by the tests that need them):
   - a migrated and seeded SQLite database, ``rasa run actions`` and
     ``rasa run --enable-api ... --credentials credentials.yml`` (socket.io channel);
-  - ``widget_site``: a tiny in-process static server of our own that serves ``ridedesk/widget``
-    exactly where the console serves it, with a reference implementation of the widget API
-    (history and status read from the Rasa tracker), so the widget is tested on its own;
-  - ``console``: ``python -m ridedesk.console serve`` with an agent account made by its CLI.
+  - ``console``: ``python -m ridedesk.console serve`` with an agent account made by its CLI;
+    it serves the rider widget too (``widget_site``).
 
 Playwright drives ``/usr/bin/chromium`` (``scripts/browser_deps.sh`` installs it); it never
 downloads browsers.
 """
 from __future__ import annotations
 
-import json
-import mimetypes
 import os
 import subprocess
 import sys
-import threading
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional
-from urllib.parse import parse_qs, quote, urlparse
+from typing import Any, Dict, Iterator, List
+from urllib.parse import quote
 
 import pytest
 import requests
@@ -126,92 +120,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         _stop(procs)
 
 
-# --- the widget on its own ------------------------------------------------------------------
-def transcript_from_tracker(tracker: Dict[str, Any]) -> List[Dict[str, Any]]:
-    """The widget history contract, computed from Rasa tracker events (reference for the console).
-
-    Rider turns are ``user`` events (a clicked button is stored as its payload; the widget sent
-    the title as ``metadata.display_text``); bot turns are ``bot`` events, agents' and system
-    notices carry ``metadata.kind`` and their text in ``data.custom.data.text``.
-    """
-    items: List[Dict[str, Any]] = []
-    for event in tracker.get("events") or []:
-        kind = event.get("event")
-        if kind == "user":
-            meta = event.get("metadata") or {}
-            text = meta.get("display_text") or event.get("text") or ""
-            items.append({"role": "rider", "text": text, "timestamp": event.get("timestamp")})
-        elif kind == "bot":
-            meta = event.get("metadata") or {}
-            data = event.get("data") or {}
-            custom = (data.get("custom") or {}).get("data") or {}
-            text = event.get("text") or custom.get("text") or ""
-            role = meta.get("kind") or custom.get("kind") or "bot"
-            item: Dict[str, Any] = {"role": role if role in ("agent", "system") else "bot", "text": text,
-                                    "timestamp": event.get("timestamp")}
-            if role == "agent":
-                item["agent"] = meta.get("agent") or custom.get("agent")
-            if data.get("buttons"):
-                item["buttons"] = [{"title": b.get("title"), "payload": b.get("payload")} for b in data["buttons"]]
-            if text or item.get("buttons"):
-                items.append(item)
-    return items
-
-
-class _WidgetHandler(BaseHTTPRequestHandler):
-    stack: Stack
-
-    def log_message(self, *args: Any) -> None:  # keep pytest output clean
-        pass
-
-    def _send(self, status: int, body: bytes, content_type: str) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Cache-Control", "no-store")
-        self.end_headers()
-        self.wfile.write(body)
-
-    def _json(self, payload: Any) -> None:
-        self._send(200, json.dumps(payload, ensure_ascii=False).encode(), "application/json; charset=utf-8")
-
-    def do_GET(self) -> None:  # noqa: N802 - http.server API
-        url = urlparse(self.path)
-        query = parse_qs(url.query)
-        session_id = (query.get("session_id") or [""])[0]
-        if url.path == "/widget/config.json":
-            return self._json({"socket_url": self.stack.rasa_url, "socket_path": "/socket.io/"})
-        if url.path == "/api/widget/history":
-            return self._json(transcript_from_tracker(self.stack.tracker(session_id)) if session_id else [])
-        if url.path == "/api/widget/status":
-            paused = bool(session_id) and self.stack.tracker(session_id).get("paused")
-            return self._json({"state": "waiting" if paused else "bot", "position": None, "wait_minutes": None,
-                               "agent": None, "agents_online": 0, "in_service_hours": True})
-        files = {"/": WIDGET / "index.html", "/widget/vendor/socket.io.min.js": SOCKET_IO_JS}
-        files.update({f"/widget/{name}": WIDGET / name for name in ("index.html", "widget.js", "widget.css")})
-        path: Optional[Path] = files.get(url.path)
-        if path is None:
-            return self._send(404, b"not found", "text/plain")
-        content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        if content_type.startswith("text/") or content_type.endswith("javascript"):
-            content_type += "; charset=utf-8"
-        self._send(200, path.read_bytes(), content_type)
-
-
-@pytest.fixture(scope="session")
-def widget_site(stack: Stack) -> Iterator[str]:
-    """Base URL of our static server for the widget (no console needed)."""
-    handler = type("Handler", (_WidgetHandler,), {"stack": stack})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 # --- the console ----------------------------------------------------------------------------
 @dataclass
 class Console:
@@ -244,6 +152,12 @@ def console(stack: Stack) -> Iterator[Console]:
         yield Console(f"http://127.0.0.1:{port}", AGENT_USER, AGENT_NAME, AGENT_PASSWORD)
     finally:
         _stop([proc])
+
+
+@pytest.fixture(scope="session")
+def widget_site(console: Console) -> str:
+    """Where riders open the widget: the console serves it, with its real history/status API."""
+    return console.url
 
 
 # --- Playwright -----------------------------------------------------------------------------
