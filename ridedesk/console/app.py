@@ -76,7 +76,8 @@ LOGIN_FAILURE_WINDOW = 15 * 60
 NOTICE_CLAIMED = "客服{name}已接入，正在为您处理，请问有什么可以帮您？"
 NOTICE_RESOLVED = "客服已结束会话，感谢您的耐心。接下来由小蓝继续为您服务。"
 NOTICE_RELEASED = "客服暂时离开，已为您重新排队，请稍候。"
-RATING_ACTION = "action_ask_rating"
+# The bot asks for a rating when it is told an agent handed the rider back (data/rules/survey.yml).
+HANDED_BACK_INTENT = "EXTERNAL_handed_back"
 
 CONSOLE_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -711,7 +712,7 @@ def create_app(
             logger.warning("resolve notice failed: %s", error)
             notice_sent = False
         try:
-            await app.ctx.rasa.execute_action(conversation_id, RATING_ACTION)
+            await app.ctx.rasa.trigger_intent(conversation_id, HANDED_BACK_INTENT)
         except RasaError as error:
             logger.warning("rating request failed: %s", error)
             rating_requested = False

@@ -6,8 +6,8 @@ Endpoints used (Rasa 3.6, ``rasa run --enable-api --auth-token ...``):
 * ``POST /conversations/{id}/tracker/events?output_channel=latest&execute_side_effects=true``:
   append events; with side effects, ``bot`` events are also pushed to the rider's latest
   input channel (socket.io for the widget, room = the session id);
-* ``POST /conversations/{id}/execute?output_channel=latest``: run one action (the rating
-  question after a hand-back).
+* ``POST /conversations/{id}/trigger_intent?output_channel=latest``: tell the bot an agent handed
+  the rider back, so it asks for a rating (a whole bot turn, under the conversation lock).
 
 Retries (tenacity): reads are retried on any transient failure; writes only when the
 connection could not be opened at all, because a write that timed out may already have
@@ -126,17 +126,15 @@ class RasaClient:
         params = {"output_channel": "latest", "execute_side_effects": "true" if side_effects else "false"}
         return await self._request("POST", self._url(conversation_id, "tracker/events"), params, events) or {}
 
-    async def execute_action(self, conversation_id: str, name: str) -> Dict[str, Any]:
-        """Runs one action now; its messages go to the rider's latest channel.
+    async def trigger_intent(self, conversation_id: str, intent: str) -> Dict[str, Any]:
+        """Injects an external intent; the bot answers it on the rider's latest channel.
 
-        Rasa's ``/execute`` does not end the bot's turn, so the rider's answer would be
-        predicted from mid-turn (and fall back). We end it with ``action_listen``.
+        Unlike ``/execute``, this runs a whole bot turn under Rasa's conversation lock and
+        ends with ``action_listen``, so a rider answering at once is never handled mid-turn.
         """
         params = {"output_channel": "latest"}
-        result = await self._request("POST", self._url(conversation_id, "execute"), params, {"name": name}) or {}
-        await self.append_events(conversation_id, [{"event": "action", "name": "action_listen"}], side_effects=False)
-        return result
-
+        path = self._url(conversation_id, "trigger_intent")
+        return await self._request("POST", path, params, {"name": intent}) or {}
 
     # --- what the console says in a conversation ------------------------------------------
     async def say(self, conversation_id: str, text: str, *, kind: str, agent: Optional[str] = None) -> bool:
@@ -180,9 +178,12 @@ class RasaClient:
 
     async def resume(self, conversation_id: str) -> None:
         """Hands the conversation back to the bot (``resume`` event)."""
-        await self.append_events(conversation_id, [RESUME], side_effects=False)
+        await self.append_events(conversation_id, HAND_BACK, side_effects=False)
 
 
 RESUME = {"event": "resume"}
+# The bot paused right after action_handoff, before listening; the hand-back completes that
+# turn so the next intent is predicted from a normal "bot is listening" state.
+HAND_BACK = [RESUME, {"event": "action", "name": "action_listen"}]
 
-__all__ = ["RasaClient", "RasaError", "RESUME"]
+__all__ = ["RasaClient", "RasaError", "RESUME", "HAND_BACK"]

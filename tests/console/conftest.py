@@ -107,7 +107,7 @@ def _handler(fake: FakeRasa):
                 return self._reply(401, {"reason": "NotAuthenticated"})
             if fake.down or any(parsed.path.endswith(p) for p in fake.fail_paths):
                 return self._reply(500, {"reason": "ConversationError"})
-            match = re.match(r"^/conversations/([^/]+)/(tracker/events|tracker|execute)$", parsed.path)
+            match = re.match(r"^/conversations/([^/]+)/(tracker/events|tracker|trigger_intent)$", parsed.path)
             if not match:
                 return self._reply(404, {})
             conversation = unquote(match.group(1))

@@ -226,16 +226,13 @@ def test_resolve_resumes_the_bot_and_asks_for_a_rating(agent_browser, enqueue, f
     notice = "客服已结束会话，感谢您的耐心。接下来由小蓝继续为您服务。"
     assert [(r.path, r.query, r.body) for r in fake_rasa.posted()] == [
         (events_path(), {"output_channel": "latest", "execute_side_effects": "false", "token": "fake-rasa-token"},
-         [{"event": "resume"}]),
+         [{"event": "resume"}, {"event": "action", "name": "action_listen"}]),
         (events_path(), {"output_channel": "latest", "execute_side_effects": "false", "token": "fake-rasa-token"},
          [record(notice, kind="system")]),
         (events_path(), {"output_channel": "latest", "execute_side_effects": "true", "token": "fake-rasa-token"},
          [delivery(notice, kind="system")]),
-        (f"/conversations/{CONV}/execute", {"output_channel": "latest", "token": "fake-rasa-token"},
-         {"name": "action_ask_rating"}),
-        # The bot's turn ends so the rider's rating is predicted as an answer.
-        (events_path(), {"output_channel": "latest", "execute_side_effects": "false", "token": "fake-rasa-token"},
-         [{"event": "action", "name": "action_listen"}]),
+        (f"/conversations/{CONV}/trigger_intent", {"output_channel": "latest", "token": "fake-rasa-token"},
+         {"name": "EXTERNAL_handed_back"}),
     ]
     with session_scope(db_url) as session:
         assert HandoffQueue(session).get(handoff_id).status == "resolved"
@@ -255,7 +252,7 @@ def test_resolve_changes_nothing_while_rasa_is_down(agent_browser, enqueue, fake
 def test_resolve_reports_a_failed_rating_request(agent_browser, enqueue, fake_rasa):
     handoff_id = enqueue(CONV)
     agent_browser.post(f"/console/api/handoffs/{handoff_id}/claim")
-    fake_rasa.fail_paths.append("/execute")
+    fake_rasa.fail_paths.append("/trigger_intent")
     body = agent_browser.post(f"/console/api/handoffs/{handoff_id}/resolve").json()
     assert body["handoff"]["status"] == "resolved" and body["rating_requested"] is False
 

@@ -25,7 +25,7 @@ def test_reads_and_writes_use_the_token_and_quote_the_id(fake_rasa):
         try:
             await client.append_events("a/b c", [{"event": "resume"}], side_effects=False)
             tracker = await client.tracker("a/b c")
-            await client.execute_action("a/b c", "action_ask_rating")
+            await client.trigger_intent("a/b c", "EXTERNAL_handed_back")
             return tracker
         finally:
             await client.close()
@@ -35,8 +35,7 @@ def test_reads_and_writes_use_the_token_and_quote_the_id(fake_rasa):
     assert [(r.method, r.path) for r in fake_rasa.requests] == [
         ("POST", "/conversations/a%2Fb%20c/tracker/events"),
         ("GET", "/conversations/a%2Fb%20c/tracker"),
-        ("POST", "/conversations/a%2Fb%20c/execute"),
-        ("POST", "/conversations/a%2Fb%20c/tracker/events"),  # action_listen ends the turn
+        ("POST", "/conversations/a%2Fb%20c/trigger_intent"),
     ]
     assert all(r.query["token"] == "fake-rasa-token" for r in fake_rasa.requests)
 

@@ -47,7 +47,7 @@ def test_fault_form_asks_for_missing_values_and_a_repeat_makes_no_second_ticket(
     assert "哪里" in texts(ridedesk.say(sender, "862104573"))
     first = ticket_numbers(ridedesk.say(sender, "链条掉了"))
     assert first
-    again = ticket_numbers(ridedesk.say(sender, "车号862104573的链条掉了"))
+    again = ticket_numbers(ridedesk.say(sender, "我扫的车号862104573这辆车链条掉了，骑不了"))
     assert again == first
     with session_scope(ridedesk.database_url) as session:
         count = session.execute(select(func.count()).select_from(Ticket).where(Ticket.rider_id == sender)).scalar_one()
@@ -155,3 +155,32 @@ def test_bad_input_gets_a_chinese_reply_and_writes_nothing_wrong(ridedesk, sende
     for ticket in tickets:
         # Only a genuine fault form could have written a ticket, and it holds a real bike.
         assert ticket.bike_number is None or ticket.bike_number == "862104573"
+
+
+def test_after_the_agent_hands_back_the_rider_rates_the_agent(ridedesk, sender):
+    import requests
+
+    from ridedesk.db.models import SurveyResponse
+    from ridedesk.services.handoff import HandoffQueue
+
+    ridedesk.agent_online()
+    ridedesk.say(sender, "转人工")
+    with session_scope(ridedesk.database_url) as session:
+        queue = HandoffQueue(session)
+        handoff = queue.active_for(sender)
+        queue.claim(handoff.id, "xiaowang")
+        queue.resolve(handoff.id, "xiaowang")
+    # What the console does on hand-back (ridedesk/console/rasa_client.py), over Rasa's HTTP API.
+    api = f"{ridedesk.rasa_url}/conversations/{sender}"
+    auth = {"token": ridedesk.token}
+    requests.post(f"{api}/tracker/events", params=auth, json=[{"event": "resume"}, {"event": "action", "name": "action_listen"}], timeout=30).raise_for_status()
+    asked = requests.post(
+        f"{api}/trigger_intent", params={**auth, "output_channel": "collector"}, json={"name": "EXTERNAL_handed_back"}, timeout=60
+    )
+    asked.raise_for_status()
+    assert "满意" in texts(asked.json()["messages"])
+    replies = ridedesk.say(sender, '/rate_service{"rating": 5}')
+    assert "谢谢您的评价" in texts(replies), replies
+    with session_scope(ridedesk.database_url) as session:
+        survey = session.execute(select(SurveyResponse).where(SurveyResponse.conversation_id == sender)).scalar_one()
+        assert (survey.rating, survey.agent, survey.handoff_id) == (5, "xiaowang", handoff.id)
