@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from ridedesk.clock import Clock, utcnow
 from ridedesk.db.models import AGENT_ROLES, Agent, AgentSession, Handoff, SurveyResponse
+from ridedesk.services.base import Service
 from ridedesk.services.errors import InvalidValue, NotFound
 from ridedesk.services.handoff import HandoffQueue
 from ridedesk.services.service_hours import is_open, next_opening
@@ -153,17 +154,8 @@ class LoginSession:
     expires_at: datetime
 
 
-class Agents:
-    """Agent accounts and their console sessions.
-
-    Args:
-        session: The caller's unit of work; this class flushes but never commits.
-        clock: Source of "now".
-    """
-
-    def __init__(self, session: Session, clock: Clock = utcnow) -> None:
-        self.session = session
-        self.clock = clock
+class Agents(Service):
+    """Agent accounts and their console sessions."""
 
     # --- accounts -----------------------------------------------------------------------
     def create(self, username: str, password: str, display_name: str, role: str = "agent") -> Agent:

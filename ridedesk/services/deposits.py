@@ -15,10 +15,10 @@ from datetime import date, timedelta
 from typing import Iterable, Optional, Tuple
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
 
-from ridedesk.clock import Clock, local_date, utcnow
+from ridedesk.clock import local_date
 from ridedesk.db.models import Deposit, Ticket
+from ridedesk.services.base import Service
 from ridedesk.services.errors import InvalidTransition, NotFound
 from ridedesk.services.money import format_yuan
 from ridedesk.services.tickets import Tickets
@@ -63,17 +63,8 @@ class RefundRequest:
     ticket_created: bool = False
 
 
-class Deposits:
-    """Deposit status and refunds.
-
-    Args:
-        session: The caller's unit of work; this class flushes but never commits.
-        clock: Source of "now".
-    """
-
-    def __init__(self, session: Session, clock: Clock = utcnow) -> None:
-        self.session = session
-        self.clock = clock
+class Deposits(Service):
+    """Deposit status and refunds."""
 
     def status_for(self, rider_id: str) -> Optional[Deposit]:
         """The rider's current (most recently paid) deposit, or ``None`` if they have none."""

@@ -22,15 +22,14 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
-from ridedesk.clock import Clock, utcnow
 from ridedesk.db.models import (
     ACTIVE_HANDOFF_STATUSES,
     HANDOFF_REASONS,
     PRIORITIES,
     Handoff,
 )
+from ridedesk.services.base import Service
 from ridedesk.services.errors import InvalidTransition, InvalidValue, NotFound, NotYours
 from ridedesk.services.riders import Riders
 
@@ -45,17 +44,8 @@ def _rank_expression():
     )
 
 
-class HandoffQueue:
-    """Enqueue riders for agents, report their place in line, claim and resolve.
-
-    Args:
-        session: The caller's unit of work; this class flushes but never commits.
-        clock: Source of "now".
-    """
-
-    def __init__(self, session: Session, clock: Clock = utcnow) -> None:
-        self.session = session
-        self.clock = clock
+class HandoffQueue(Service):
+    """Enqueue riders for agents, report their place in line, claim and resolve."""
 
     def enqueue(
         self,

@@ -4,26 +4,16 @@ from __future__ import annotations
 from typing import List, Optional
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from ridedesk.clock import Clock, utcnow
 from ridedesk.db.models import ConversationNote, Handoff
+from ridedesk.services.base import Service
 from ridedesk.services.errors import InvalidValue, NotFound, NotYours
 
 MAX_NOTE_LENGTH = 2000
 
 
-class ConversationNotes:
-    """Adds and lists agents' notes on a conversation.
-
-    Args:
-        session: The caller's unit of work; this class flushes but never commits.
-        clock: Source of "now".
-    """
-
-    def __init__(self, session: Session, clock: Clock = utcnow) -> None:
-        self.session = session
-        self.clock = clock
+class ConversationNotes(Service):
+    """Adds and lists agents' notes on a conversation."""
 
     def add(
         self, conversation_id: str, author: str, body: str, *, handoff_id: Optional[int] = None

@@ -5,10 +5,9 @@ from dataclasses import dataclass
 from typing import List, Optional, Tuple
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from ridedesk.clock import Clock, utcnow
 from ridedesk.db.models import Order, Ticket
+from ridedesk.services.base import Service
 from ridedesk.services.errors import InvalidTransition, NotFound, NotYours
 from ridedesk.services.ids import normalize_order_number
 from ridedesk.services.money import yuan
@@ -53,17 +52,8 @@ class FareBreakdown:
         return expected == self.total_fen
 
 
-class Orders:
-    """Order look-ups and disputes. A rider never gets another rider's order.
-
-    Args:
-        session: The caller's unit of work; this class flushes but never commits.
-        clock: Source of "now".
-    """
-
-    def __init__(self, session: Session, clock: Clock = utcnow) -> None:
-        self.session = session
-        self.clock = clock
+class Orders(Service):
+    """Order look-ups and disputes. A rider never gets another rider's order."""
 
     def get_for_rider(self, order_number: object, rider_id: str) -> Order:
         """Returns the rider's order.

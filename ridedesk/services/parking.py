@@ -17,10 +17,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Dict, Optional, Tuple
 
-from sqlalchemy.orm import Session
 
-from ridedesk.clock import Clock, utcnow
 from ridedesk.db.models import Order, Ticket
+from ridedesk.services.base import Service
 from ridedesk.services.errors import InvalidValue
 from ridedesk.services.money import format_yuan
 from ridedesk.services.orders import Orders, ensure_disputable, mark_disputed
@@ -67,17 +66,8 @@ _BY_FEE: Dict[int, DispatchFeeRule] = {rule.fee_fen: rule for rule in DISPATCH_F
 assert len(_BY_FEE) == len(DISPATCH_FEE_RULES), "dispatch fees must be distinct per rule"
 
 
-class Parking:
-    """Dispatch-fee rules and fee disputes.
-
-    Args:
-        session: The caller's unit of work; this class flushes but never commits.
-        clock: Source of "now".
-    """
-
-    def __init__(self, session: Session, clock: Clock = utcnow) -> None:
-        self.session = session
-        self.clock = clock
+class Parking(Service):
+    """Dispatch-fee rules and fee disputes."""
 
     @staticmethod
     def rules() -> Tuple[DispatchFeeRule, ...]:

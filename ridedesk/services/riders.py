@@ -4,10 +4,9 @@ from __future__ import annotations
 from typing import Optional, Tuple
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
-from ridedesk.clock import Clock, utcnow
 from ridedesk.db.models import Rider
+from ridedesk.services.base import Service
 from ridedesk.services.errors import InvalidValue, NotFound
 
 MAX_RIDER_ID_LENGTH = 128
@@ -36,17 +35,8 @@ def normalize_phone(phone: object) -> str:
     return str(parsed.national_number)
 
 
-class Riders:
-    """Creates and looks up riders.
-
-    Args:
-        session: The caller's unit of work; this class never commits.
-        clock: Source of "now".
-    """
-
-    def __init__(self, session: Session, clock: Clock = utcnow) -> None:
-        self.session = session
-        self.clock = clock
+class Riders(Service):
+    """Creates and looks up riders."""
 
     def ensure(self, rider_id: str, *, name: Optional[str] = None) -> Tuple[Rider, bool]:
         """Returns the rider, creating the row on first contact.

@@ -5,10 +5,9 @@ from typing import Optional, Tuple
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
-from ridedesk.clock import Clock, utcnow
 from ridedesk.db.models import Handoff, SurveyResponse
+from ridedesk.services.base import Service
 from ridedesk.services.errors import InvalidValue, NotFound, NotYours
 from ridedesk.services.riders import Riders
 
@@ -34,17 +33,8 @@ def parse_rating(rating: object) -> int:
     return rating
 
 
-class Surveys:
-    """Records ratings, at most one per hand-off or conversation episode.
-
-    Args:
-        session: The caller's unit of work; this class flushes but never commits.
-        clock: Source of "now".
-    """
-
-    def __init__(self, session: Session, clock: Clock = utcnow) -> None:
-        self.session = session
-        self.clock = clock
+class Surveys(Service):
+    """Records ratings, at most one per hand-off or conversation episode."""
 
     def record(
         self,

@@ -23,9 +23,8 @@ from typing import Dict, List, Optional, Tuple
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
-from ridedesk.clock import Clock, ensure_utc, local_date, utcnow
+from ridedesk.clock import ensure_utc, local_date
 from ridedesk.db.models import (
     ACTIVE_TICKET_STATUSES,
     TICKET_CATEGORIES,
@@ -35,6 +34,7 @@ from ridedesk.db.models import (
     TicketEvent,
 )
 from ridedesk.services.bikes import Bikes
+from ridedesk.services.base import Service
 from ridedesk.services.errors import InvalidTransition, InvalidValue, NotFound, NotYours
 from ridedesk.services.ids import (
     normalize_order_number,
@@ -122,17 +122,8 @@ def subject_key(
     return f"{rider_id}|{category}|{subject}"
 
 
-class Tickets:
-    """Opens, finds and moves tickets.
-
-    Args:
-        session: The caller's unit of work; this class flushes but never commits.
-        clock: Source of "now" (aware UTC).
-    """
-
-    def __init__(self, session: Session, clock: Clock = utcnow) -> None:
-        self.session = session
-        self.clock = clock
+class Tickets(Service):
+    """Opens, finds and moves tickets."""
 
     # --- opening ------------------------------------------------------------------------
     def open(

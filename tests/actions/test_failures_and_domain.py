@@ -104,7 +104,7 @@ def _action_instances():
     for info in pkgutil.iter_modules([str(ACTIONS_DIR)]):
         module = importlib.import_module(f"actions.{info.name}")
         for _, cls in inspect.getmembers(module, inspect.isclass):
-            if issubclass(cls, Action) and cls.__module__ == module.__name__:
+            if issubclass(cls, Action) and cls.__module__ == module.__name__ and not inspect.isabstract(cls):
                 try:
                     yield cls().name()
                 except NotImplementedError:  # shared base classes without a name
