@@ -57,9 +57,12 @@ test-nlu: train
 	$(RASA) test nlu --model models/ridedesk.tar.gz --nlu tests/nlu/heldout.yml --out results/nlu
 	$(PY) -m bench.nlu_gate results/nlu
 
+# Browser tests run in their own pytest process: Playwright's sync API keeps an event loop
+# running in the main thread, which asyncio-based tests after it cannot share.
 pytest: setup
 	@scripts/browser_deps.sh
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --ignore=tests/browser
+	$(PY) -m pytest -q tests/browser
 
 test: setup validate train test-stories test-nlu pytest
 
