@@ -372,7 +372,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                              "the systems are trained once and scored on each file, whose results then go "
                              "to <out>/<file stem>/")
     parser.add_argument("--out", default="results/bench", help="folder for nlu_compare.json and the PNGs")
+    parser.add_argument("--systems", default="a,b,c,d",
+                        help="comma-separated subset of a,b,c,d to run (default all four)")
+    parser.add_argument("--config", default=str(REPO / "config.yml"),
+                        help="the config whose NLU pipeline is system (a), to try a change before "
+                             "it goes into config.yml (default config.yml)")
     args = parser.parse_args(argv)
+    config_path = Path(args.config).resolve()
+    wanted = {s.strip() for s in args.systems.split(",") if s.strip()}
+    if not wanted or not wanted <= {"a", "b", "c", "d"}:
+        print("--systems takes letters among a,b,c,d", file=sys.stderr)
+        return 2
     eval_paths = [Path(e).resolve() for e in (args.eval or [str(REPO / "tests" / "nlu" / "heldout.yml")])]
     out = Path(args.out).resolve()
     missing = [str(e) for e in eval_paths if not e.is_file()]
@@ -387,16 +397,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     sys.path.insert(0, str(REPO))
     started = time.perf_counter()
 
-    ridedesk_config = yaml.safe_load((REPO / "config.yml").read_text(encoding="utf-8"))
+    ridedesk_config = yaml.safe_load(config_path.read_text(encoding="utf-8"))
     settings = ridedesk_settings(ridedesk_config)
     systems: List[Tuple[str, str, Optional[Dict[str, Any]]]] = [
-        ("a_ridedesk", "(a) RideDesk config.yml", nlu_config(ridedesk_config)),
+        ("a_ridedesk", f"(a) RideDesk {config_path.name}", nlu_config(ridedesk_config)),
         ("b_whitespace", "(b) whitespace + CountVectors + DIET", with_ridedesk_settings(
             yaml.safe_load((PIPELINES / "b_whitespace_diet.yml").read_text(encoding="utf-8")), settings)),
         ("c_jieba_tfidf", "(c) jieba + TF-IDF + LogReg", None),
         ("d_char_ngrams", "(d) char 1-4 n-grams + DIET", with_ridedesk_settings(
             yaml.safe_load((PIPELINES / "d_char_ngram_diet.yml").read_text(encoding="utf-8")), settings)),
     ]
+    systems = [system for system in systems if system[0][0] in wanted]
     for _, _, config in systems:
         if config is not None and ridedesk_config.get("assistant_id"):
             config.setdefault("assistant_id", ridedesk_config["assistant_id"])
