@@ -8,8 +8,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import local_time, reply_on_failure, rider_id, rider_session
-from actions.complaints import ValidateComplaintForm
-from actions.forms import slot_reset
+from actions.forms import PhoneValidation, slot_reset
 from actions.handoff import conversation_summary
 from ridedesk.clock import utcnow
 from ridedesk.services.agents import AgentPresence
@@ -17,9 +16,9 @@ from ridedesk.services.riders import Riders
 from ridedesk.services.tickets import Tickets
 
 
-
-class ValidateCallbackForm(ValidateComplaintForm):
-    """A callback needs a number we can call: "不用" stops the form instead of declining."""
+class ValidateCallbackForm(PhoneValidation):
+    """A callback needs a number we can call; "不用" stops the form (a rule in
+    ``data/rules/form_interruptions.yml``), it is not a declined number."""
 
     def name(self) -> Text:
         return "validate_callback_form"

@@ -9,17 +9,16 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import local_time, reply_on_failure, rider_id, rider_session
-from actions.forms import RiderFormValidation, slot_reset
+from actions.forms import PhoneValidation, slot_reset
 from actions.handoff import anger_events
 from ridedesk.services.riders import Riders
 from ridedesk.services.tickets import Tickets
-from ridedesk.text import parse_phone
 
 DECLINED = "未留"
 
 
-class ValidateComplaintForm(RiderFormValidation):
-    """A callback number must be a valid mainland mobile number, or the rider declines."""
+class ValidateComplaintForm(PhoneValidation):
+    """A complaint is recorded even when the rider would rather not leave a number."""
 
     def name(self) -> Text:
         return "validate_complaint_form"
@@ -29,10 +28,7 @@ class ValidateComplaintForm(RiderFormValidation):
     ) -> Dict[Text, Any]:
         if (tracker.latest_message or {}).get("intent", {}).get("name") == "deny":
             return self.accept("phone_number", DECLINED)
-        phone = parse_phone(str(value or ""))
-        if phone:
-            return self.accept("phone_number", phone)
-        return self.reject("phone_number", dispatcher, tracker, "utter_invalid_phone_number")
+        return super().validate_phone_number(value, dispatcher, tracker, domain)
 
 
 class ActionRecordComplaint(Action):

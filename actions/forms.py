@@ -15,6 +15,7 @@ from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions.common import reply_on_failure
+from ridedesk.text import parse_phone
 
 MAX_FAILED_ANSWERS = 3
 FAILURES_SLOT = "form_failures"
@@ -60,6 +61,18 @@ class RiderFormValidation(FormValidationAction, ABC):
             # Leave the form for good, then hand over; the reason travels in a slot.
             events += [ActiveLoop(None), FollowupAction("action_handoff")]
         return events
+
+
+class PhoneValidation(RiderFormValidation, ABC):
+    """Forms that ask for a number we can call back: a valid mainland mobile number."""
+
+    def validate_phone_number(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        phone = parse_phone(str(value or ""))
+        if phone:
+            return self.accept("phone_number", phone)
+        return self.reject("phone_number", dispatcher, tracker, "utter_invalid_phone_number")
 
 
 def _escalating(events: List[EventType]) -> bool:

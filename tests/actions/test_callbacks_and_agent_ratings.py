@@ -68,6 +68,16 @@ async def test_callback_form_needs_a_valid_number(db, domain, run):
     assert good.slots()["phone_number"] == "13900001111"
 
 
+async def test_a_no_is_not_a_callback_number(db, domain, run):
+    # Unlike a complaint, a callback without a number cannot happen: the "no" is rejected
+    # here and the form's stop rule ends it before validation.
+    said = await run(
+        ValidateCallbackForm(), form_tracker(domain, "callback_form", "phone_number", "不用了", intent="deny")
+    )
+    assert said.responses == ["utter_invalid_phone_number"]
+    assert said.slots()["phone_number"] is None
+
+
 async def test_the_callback_ticket_is_due_when_we_promised(db, domain, run):
     tracker = build_tracker(
         domain,
