@@ -1,6 +1,7 @@
 """Migrations build exactly the models' schema, and the session layer behaves."""
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -91,6 +92,17 @@ def test_migration_renders_for_postgresql(tmp_path, capsys):
     assert "CREATE UNIQUE INDEX ux_tickets_active_subject ON tickets (subject_key) WHERE status IN ('open', 'in_progress')" in sql
     assert "CREATE UNIQUE INDEX ux_handoffs_active_conversation ON handoffs (conversation_id) WHERE status IN ('waiting', 'claimed')" in sql
     assert "JSON" in sql
+    # Check constraints carry the names the models give them, prefixed once.
+    from sqlalchemy.dialects import postgresql
+    from sqlalchemy.schema import CreateTable
+
+    from ridedesk.db.models import Base
+
+    rendered = "".join(str(CreateTable(t).compile(dialect=postgresql.dialect())) for t in Base.metadata.sorted_tables)
+    model_checks = set(re.findall(r"CONSTRAINT (ck_\w+) CHECK", rendered))
+    migration_checks = set(re.findall(r"CONSTRAINT (ck_\w+) CHECK", sql))
+    assert model_checks and model_checks == migration_checks
+    assert not any(name.count("ck_") > 1 for name in migration_checks)
 
 
 def test_sqlite_pragmas(db_url):

@@ -38,10 +38,10 @@ def upgrade() -> None:
         sa.Column("brand", sa.String(32), nullable=False),
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("last_place", sa.String(128)),
-        sa.CheckConstraint("length(number) = 9", name="ck_bikes_number_9_digits"),
-        sa.CheckConstraint("kind IN ('bike', 'ebike')", name="ck_bikes_kind"),
+        sa.CheckConstraint("length(number) = 9", name=op.f("ck_bikes_number_9_digits")),
+        sa.CheckConstraint("kind IN ('bike', 'ebike')", name=op.f("ck_bikes_kind")),
         sa.CheckConstraint(
-            "status IN ('in_service', 'reported', 'maintenance')", name="ck_bikes_status"
+            "status IN ('in_service', 'reported', 'maintenance')", name=op.f("ck_bikes_status")
         ),
         sa.PrimaryKeyConstraint("number", name="pk_bikes"),
     )
@@ -62,17 +62,17 @@ def upgrade() -> None:
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("payment", sa.String(16)),
         sa.Column("note", sa.Text()),
-        sa.CheckConstraint("length(number) = 12", name="ck_orders_number_12_digits"),
+        sa.CheckConstraint("length(number) = 12", name=op.f("ck_orders_number_12_digits")),
         sa.CheckConstraint(
-            "status IN ('riding', 'completed', 'disputed', 'refunded')", name="ck_orders_status"
+            "status IN ('riding', 'completed', 'disputed', 'refunded')", name=op.f("ck_orders_status")
         ),
         sa.CheckConstraint(
             "payment IS NULL OR payment IN ('ride_card', 'balance', 'wechat', 'alipay')",
-            name="ck_orders_payment",
+            name=op.f("ck_orders_payment"),
         ),
         sa.CheckConstraint(
             "ride_fee_fen >= 0 AND dispatch_fee_fen >= 0 AND discount_fen >= 0 AND total_fen >= 0",
-            name="ck_orders_money_not_negative",
+            name=op.f("ck_orders_money_not_negative"),
         ),
         sa.ForeignKeyConstraint(
             ["rider_id"], ["riders.id"], name="fk_orders_rider_id_riders"
@@ -94,9 +94,9 @@ def upgrade() -> None:
         sa.Column("refund_requested_at", _utc()),
         sa.Column("refunded_at", _utc()),
         sa.CheckConstraint(
-            "status IN ('held', 'refund_requested', 'refunded')", name="ck_deposits_status"
+            "status IN ('held', 'refund_requested', 'refunded')", name=op.f("ck_deposits_status")
         ),
-        sa.CheckConstraint("amount_fen > 0", name="ck_deposits_amount_positive"),
+        sa.CheckConstraint("amount_fen > 0", name=op.f("ck_deposits_amount_positive")),
         sa.ForeignKeyConstraint(
             ["rider_id"], ["riders.id"], name="fk_deposits_rider_id_riders"
         ),
@@ -127,17 +127,17 @@ def upgrade() -> None:
         sa.CheckConstraint(
             "category IN ('fault', 'order_dispute', 'parking_dispute', 'deposit', "
             "'complaint', 'safety', 'callback', 'other')",
-            name="ck_tickets_category",
+            name=op.f("ck_tickets_category"),
         ),
         sa.CheckConstraint(
-            "priority IN ('urgent', 'high', 'normal', 'low')", name="ck_tickets_priority"
+            "priority IN ('urgent', 'high', 'normal', 'low')", name=op.f("ck_tickets_priority")
         ),
         sa.CheckConstraint(
             "department IN ('maintenance', 'billing', 'operations', 'customer_care', 'safety')",
-            name="ck_tickets_department",
+            name=op.f("ck_tickets_department"),
         ),
         sa.CheckConstraint(
-            "status IN ('open', 'in_progress', 'resolved', 'closed')", name="ck_tickets_status"
+            "status IN ('open', 'in_progress', 'resolved', 'closed')", name=op.f("ck_tickets_status")
         ),
         sa.ForeignKeyConstraint(
             ["bike_number"], ["bikes.number"], name="fk_tickets_bike_number_bikes"
@@ -174,7 +174,7 @@ def upgrade() -> None:
         sa.Column("note", sa.Text()),
         sa.Column("author", sa.String(64), nullable=False),
         sa.CheckConstraint(
-            "kind IN ('created', 'status', 'note')", name="ck_ticket_events_kind"
+            "kind IN ('created', 'status', 'note')", name=op.f("ck_ticket_events_kind")
         ),
         sa.ForeignKeyConstraint(
             ["ticket_id"],
@@ -202,14 +202,14 @@ def upgrade() -> None:
         sa.Column("resolved_at", _utc()),
         sa.CheckConstraint(
             "reason IN ('requested', 'fallback', 'form_failure', 'safety', 'anger', 'other')",
-            name="ck_handoffs_reason",
+            name=op.f("ck_handoffs_reason"),
         ),
         sa.CheckConstraint(
-            "priority IN ('urgent', 'high', 'normal', 'low')", name="ck_handoffs_priority"
+            "priority IN ('urgent', 'high', 'normal', 'low')", name=op.f("ck_handoffs_priority")
         ),
         sa.CheckConstraint(
             "status IN ('waiting', 'claimed', 'resolved', 'abandoned')",
-            name="ck_handoffs_status",
+            name=op.f("ck_handoffs_status"),
         ),
         sa.ForeignKeyConstraint(
             ["rider_id"], ["riders.id"], name="fk_handoffs_rider_id_riders"
@@ -239,7 +239,7 @@ def upgrade() -> None:
         sa.Column("comment", sa.Text()),
         sa.Column("created_at", _utc(), nullable=False),
         sa.Column("survey_key", sa.String(255), nullable=False),
-        sa.CheckConstraint("rating BETWEEN 1 AND 5", name="ck_survey_responses_rating_1_to_5"),
+        sa.CheckConstraint("rating BETWEEN 1 AND 5", name=op.f("ck_survey_responses_rating_1_to_5")),
         sa.ForeignKeyConstraint(
             ["rider_id"], ["riders.id"], name="fk_survey_responses_rider_id_riders"
         ),
