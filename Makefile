@@ -13,13 +13,13 @@ export RIDEDESK_ACTION_ENDPOINT ?= http://127.0.0.1:5055/webhook
 export RIDEDESK_TRACKER_DIALECT ?= sqlite
 export RIDEDESK_TRACKER_DB ?= var/tracker.db
 
-.PHONY: help setup db train validate run shell admin test test-stories test-nlu pytest bench-nlu clean
+.PHONY: help setup db train validate run shell admin test test-stories test-nlu pytest bench-nlu bench-load clean
 
 help:
 	@echo "make run       set up, train if needed, start RideDesk on SQLite"
 	@echo "make test      set up, train, validate data, run every test"
 	@echo "make admin USERNAME=you   create the first console admin (asks for a password)"
-	@echo "make setup | db | train | validate | shell | bench-nlu | clean"
+	@echo "make setup | db | train | validate | shell | bench-nlu | bench-load | clean"
 
 $(VENV)/.installed: pyproject.toml scripts/setup.sh ridedesk/widget/package.json
 	@scripts/setup.sh
@@ -68,6 +68,9 @@ test: setup validate train test-stories test-nlu pytest
 
 bench-nlu: setup
 	$(PY) -m bench.nlu_compare $(if $(EVAL),--eval $(EVAL))
+
+bench-load: train
+	$(PY) -m bench.model_load
 
 clean:
 	rm -rf results var models/*.tar.gz models/.fingerprint

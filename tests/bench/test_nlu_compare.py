@@ -135,3 +135,9 @@ def test_importing_does_not_import_rasa():
     code = "import sys, bench.nlu_compare; print('rasa' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], cwd=nc.REPO, capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("systems", ["", "a,e", "x"])
+def test_unknown_systems_are_refused_before_any_training(systems, capsys):
+    assert nc.main(["--systems", systems]) == 2
+    assert "--systems" in capsys.readouterr().err
