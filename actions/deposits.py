@@ -9,6 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import latest_text, local_date, local_time, reply_on_failure, rider_id, rider_session
 from actions.handoff import anger_events
+from actions.problems import then_next_problem
 from ridedesk.services.money import yuan
 from ridedesk.services.deposits import Deposits
 
@@ -55,7 +56,10 @@ class ActionDepositStatus(Action):
                     amount=yuan(deposit.amount_fen),
                     refunded=local_date(deposit.refunded_at),
                 )
-        return events + anger_events(latest_text(tracker))
+        events += anger_events(latest_text(tracker))
+        if deposit is not None and deposit.status == "held":
+            return events  # the refund offer is still open; the next problem comes after it
+        return then_next_problem("deposit_refund", tracker, dispatcher, events)
 
 
 class ActionRequestDepositRefund(Action):
@@ -68,19 +72,24 @@ class ActionRequestDepositRefund(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
+        self._request(dispatcher, tracker)
+        return then_next_problem("deposit_refund", tracker, dispatcher, [SlotSet("offer", None)])
+
+    @staticmethod
+    def _request(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
         with rider_session(tracker) as session:
             deposits = Deposits(session)
             deposit = deposits.status_for(rider_id(tracker))
             if deposit is None:
                 dispatcher.utter_message(response="utter_deposit_none")
-                return [SlotSet("offer", None)]
+                return
             if deposit.status == "refunded":
                 dispatcher.utter_message(
                     response="utter_deposit_refunded",
                     amount=yuan(deposit.amount_fen),
                     refunded=local_date(deposit.refunded_at),
                 )
-                return [SlotSet("offer", None)]
+                return
             request = deposits.request_refund(rider_id(tracker), conversation_id=tracker.sender_id)
             amount = yuan(request.deposit.amount_fen)
             expected = local_date(request.expected_date)
@@ -101,4 +110,3 @@ class ActionRequestDepositRefund(Action):
             )
         else:
             dispatcher.utter_message(response="utter_deposit_refund_started", amount=amount, expected=expected)
-        return [SlotSet("offer", None)]

@@ -11,6 +11,7 @@ from rasa_sdk.types import DomainDict
 from actions.common import latest_text, local_time, reply_on_failure, rider_id, rider_session
 from actions.forms import RiderFormValidation, slot_reset
 from actions.handoff import anger_events
+from actions.problems import then_next_problem
 from ridedesk.db.session import session_scope
 from ridedesk.services.bikes import Bikes
 from ridedesk.services.tickets import Tickets
@@ -78,7 +79,8 @@ class ActionReportFault(Action):
             dispatcher.utter_message(response="utter_fault_ticket_created", ticket_number=number, due=local_time(due))
         else:
             dispatcher.utter_message(response="utter_fault_ticket_exists", ticket_number=number)
-        return slot_reset("bike_number", "fault_part", "place") + anger_events(said)
+        events = slot_reset("bike_number", "fault_part", "place") + anger_events(said)
+        return then_next_problem("report_bike_fault", tracker, dispatcher, events)
 
 
 def _description(tracker: Tracker, part: Text) -> Text:

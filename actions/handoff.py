@@ -55,8 +55,10 @@ def conversation_summary(tracker: Tracker, reason: Text) -> Dict[str, Any]:
         kind = event.get("event")
         if kind == "user":
             intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
-            if intent and intent not in intents:
-                intents.append(intent)
+            # A several-problem message (report_bike_fault+order_issue) names each topic.
+            for name in (intent or "").split("+"):
+                if name and name not in intents:
+                    intents.append(name)
             turns.append({"role": "rider", "text": event.get("text") or "", "intent": intent or ""})
         elif kind == "bot" and event.get("text"):
             turns.append({"role": "bot", "text": event.get("text")})

@@ -11,6 +11,7 @@ from rasa_sdk.types import DomainDict
 from actions.common import latest_text, local_time, reply_on_failure, rider_id, rider_session
 from actions.forms import RiderFormValidation, slot_reset
 from actions.handoff import anger_events
+from actions.problems import then_next_problem
 from ridedesk.services.errors import NotFound, NotYours
 from ridedesk.services.orders import Orders
 from ridedesk.text import parse_order_number
@@ -105,7 +106,7 @@ class ActionOpenOrderDispute(Action):
             dispatcher.utter_message(response="utter_order_dispute_opened", ticket_number=number, due=local_time(due))
         else:
             dispatcher.utter_message(response="utter_order_dispute_exists", ticket_number=number)
-        return slot_reset("order_number", "offer")
+        return then_next_problem("order_issue", tracker, dispatcher, slot_reset("order_number", "offer"))
 
 
 def _dispute_reason(tracker: Tracker) -> Text:

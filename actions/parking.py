@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import latest_text, local_time, reply_on_failure, rider_id, rider_session
 from actions.forms import slot_reset
 from actions.handoff import anger_events
+from actions.problems import then_next_problem
 from actions.orders import RiderOrderValidation, _dispute_reason
 from ridedesk.services.money import yuan
 from ridedesk.services.orders import Orders
@@ -67,7 +68,7 @@ class ActionOpenParkingDispute(Action):
             )
             number, due = ticket.number, ticket.due_at
         dispatcher.utter_message(response="utter_parking_dispute_opened", ticket_number=number, due=local_time(due))
-        return slot_reset("order_number", "offer")
+        return then_next_problem("parking_issue", tracker, dispatcher, slot_reset("order_number", "offer"))
 
 
 def _order_with_fee(orders: Orders, tracker: Tracker) -> Optional[Any]:

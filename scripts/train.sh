@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-fingerprint=$(cat config.yml domain.yml $(find data ridedesk/nlu -type f \( -name '*.yml' -o -name '*.yaml' -o -name '*.txt' -o -name '*.py' \) | sort) | sha256sum | cut -d' ' -f1)
+fingerprint=$(cat config.yml domain.yml ridedesk/nlu/entities.py $(find data -type f \( -name '*.yml' -o -name '*.yaml' -o -name '*.txt' -o -name '*.py' \) | sort) | sha256sum | cut -d' ' -f1)
 if [ -f models/ridedesk.tar.gz ] && [ "$(cat models/.fingerprint 2>/dev/null)" = "$fingerprint" ] && [ "${FORCE_TRAIN:-0}" != 1 ]; then
   echo "==> model is up to date (models/ridedesk.tar.gz)"
   exit 0

@@ -151,3 +151,18 @@ async def test_safety_report_without_a_bike(db, agent_online, domain, run):
     ticket = db.one(Ticket)
     assert ticket.bike_number is None and ticket.category == "safety"
     assert result.responses == ["utter_safety_first"]
+
+
+async def test_summary_names_each_problem_of_a_several_problem_message(db, agent_online, domain, run):
+    tracker = build_tracker(
+        domain,
+        slots={"pending_problems": ["order_issue"]},
+        events=[user("车坏了而且还多扣了我钱", "report_bike_fault+order_issue"), user("转人工", "request_human")],
+    )
+
+    await run(ActionHandoff(), tracker)
+
+    summary = db.one(Handoff).summary
+    assert summary["intents"] == ["report_bike_fault", "order_issue", "request_human"]
+    assert summary["topic"] == "order_issue"
+    assert summary["slots"] == {"pending_problems": ["order_issue"]}  # the agent sees what still waits
