@@ -184,3 +184,30 @@ def test_after_the_agent_hands_back_the_rider_rates_the_agent(ridedesk, sender):
     with session_scope(ridedesk.database_url) as session:
         survey = session.execute(select(SurveyResponse).where(SurveyResponse.conversation_id == sender)).scalar_one()
         assert (survey.rating, survey.agent, survey.handoff_id) == (5, "xiaowang", handoff.id)
+
+
+def test_two_problems_in_one_message_are_both_handled_in_turn(ridedesk, sender):
+    ridedesk.say(sender, "我的工单处理得怎么样了")  # in development this gives the rider demo trips
+    with session_scope(ridedesk.database_url) as session:
+        number = Orders(session).recent_for(sender, limit=10)[-1].number
+
+    replies = ridedesk.say(sender, "车坏了而且还多扣了我钱")
+    assert "车辆故障" in texts(replies) and "订单扣费" in texts(replies), replies
+    payloads = [b["payload"] for r in replies for b in r.get("buttons", [])]
+    assert payloads == ["/report_bike_fault", "/order_issue"]
+
+    assert "订单号" in texts(ridedesk.say(sender, "/order_issue"))
+    assert "合计" in texts(ridedesk.say(sender, number))
+    replies = ridedesk.say(sender, "是的，帮我申诉")
+    dispute = ticket_numbers(replies)
+    assert dispute and "车辆故障" in texts(replies), replies  # the waiting problem is offered
+
+    assert "车号" in texts(ridedesk.say(sender, "好的"))
+    ridedesk.say(sender, "862104573")
+    fault = ticket_numbers(ridedesk.say(sender, "刹车"))
+    assert fault and fault != dispute
+    with session_scope(ridedesk.database_url) as session:
+        tickets = Tickets(session)
+        assert tickets.get(dispute[0], rider_id=sender).category == "order_dispute"
+        assert tickets.get(fault[0], rider_id=sender).category == "fault"
+    assert ridedesk.tracker(sender)["slots"]["pending_problems"] is None
