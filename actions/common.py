@@ -25,6 +25,11 @@ from ridedesk.settings import get_settings
 logger = logging.getLogger(__name__)
 
 
+# config.yml's ``intent_split_symbol``: several problems in one message arrive as
+# ``report_bike_fault+order_issue``.
+INTENT_SPLIT = "+"
+
+
 def rider_id(tracker: Tracker) -> str:
     """Returns the rider behind a conversation.
 

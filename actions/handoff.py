@@ -12,7 +12,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, ConversationPaused, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import latest_text, local_time, reply_on_failure, rider_id, rider_session
+from actions.common import INTENT_SPLIT, latest_text, local_time, reply_on_failure, rider_id, rider_session
 from ridedesk.clock import utcnow
 from ridedesk.mood import default_lexicon
 from ridedesk.services.agents import AgentPresence
@@ -56,7 +56,7 @@ def conversation_summary(tracker: Tracker, reason: Text) -> Dict[str, Any]:
         if kind == "user":
             intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
             # A several-problem message (report_bike_fault+order_issue) names each topic.
-            for name in (intent or "").split("+"):
+            for name in (intent or "").split(INTENT_SPLIT):
                 if name and name not in intents:
                     intents.append(name)
             turns.append({"role": "rider", "text": event.get("text") or "", "intent": intent or ""})

@@ -14,11 +14,10 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import reply_on_failure
+from actions.common import INTENT_SPLIT, reply_on_failure
 from actions.fallback import TOPIC_LABELS
 
 PENDING_SLOT = "pending_problems"
-INTENT_SPLIT = "+"
 
 # The offer that asks "shall we go on with this topic?"; a rule starts the topic on "yes".
 NEXT_PROBLEM_OFFERS = {
@@ -74,14 +73,7 @@ def next_problem_events(topic: Text, tracker: Tracker, dispatcher: CollectingDis
         if tracker.get_slot("offer") in NEXT_PROBLEM_OFFERS.values():
             events.append(SlotSet("offer", None))
         return events
-    dispatcher.utter_message(
-        response="utter_offer_next_problem",
-        problem=TOPIC_NAMES[waiting[0]],
-        buttons=[
-            {"title": "好的，接着处理", "payload": "/affirm"},
-            {"title": "先不用了", "payload": "/deny"},
-        ],
-    )
+    dispatcher.utter_message(response="utter_offer_next_problem", problem=TOPIC_NAMES[waiting[0]])
     return [SlotSet(PENDING_SLOT, waiting), SlotSet("offer", NEXT_PROBLEM_OFFERS[waiting[0]])]
 
 

@@ -14,6 +14,17 @@ from ridedesk.db.models import Ticket
 from action_helpers import build_tracker, load_tracker, user
 
 FAULT_AND_ORDER = "report_bike_fault+order_issue"
+DEPOSIT_AND_ORDER = ["deposit_refund", "order_issue"]
+
+
+def waiting_tracker(domain, pending, offer, said, intent, sender_id=DEMO_RIDER, **slots):
+    """A rider with problems still ``pending``, answering ``offer`` with ``said``."""
+    return build_tracker(
+        domain,
+        sender_id=sender_id,
+        slots={"pending_problems": list(pending), "offer": offer, **slots},
+        events=[user(said, intent)],
+    )
 
 
 @pytest.mark.parametrize(
@@ -114,12 +125,7 @@ async def test_order_dispute_then_the_waiting_fault(db, domain, run):
 
 
 async def test_a_held_deposit_keeps_its_refund_offer_before_the_next_problem(db, domain, run):
-    tracker = build_tracker(
-        domain,
-        sender_id=RIDER_DEPOSIT_HELD,
-        slots={"pending_problems": ["deposit_refund", "order_issue"], "offer": "next_deposit"},
-        events=[user("好", "affirm")],
-    )
+    tracker = waiting_tracker(domain, DEPOSIT_AND_ORDER, "next_deposit", "好", "affirm", RIDER_DEPOSIT_HELD)
 
     result = await run(ActionDepositStatus(), tracker)
 
@@ -128,11 +134,8 @@ async def test_a_held_deposit_keeps_its_refund_offer_before_the_next_problem(db,
 
 
 async def test_no_deposit_moves_straight_to_the_waiting_charge(db, domain, run):
-    tracker = build_tracker(
-        domain,
-        sender_id=RIDER_WITHOUT_DEPOSIT,
-        slots={"pending_problems": ["deposit_refund", "order_issue"], "offer": "next_deposit"},
-        events=[user("押金没退还多扣了我钱", "deposit_refund+order_issue")],
+    tracker = waiting_tracker(
+        domain, DEPOSIT_AND_ORDER, "next_deposit", "押金没退还多扣了我钱", "deposit_refund+order_issue", RIDER_WITHOUT_DEPOSIT
     )
 
     result = await run(ActionDepositStatus(), tracker)
@@ -142,12 +145,7 @@ async def test_no_deposit_moves_straight_to_the_waiting_charge(db, domain, run):
 
 
 async def test_refund_started_then_the_waiting_charge(db, domain, run):
-    tracker = build_tracker(
-        domain,
-        sender_id=RIDER_DEPOSIT_HELD,
-        slots={"pending_problems": ["deposit_refund", "order_issue"], "offer": "deposit_refund"},
-        events=[user("好的", "affirm")],
-    )
+    tracker = waiting_tracker(domain, DEPOSIT_AND_ORDER, "deposit_refund", "好的", "affirm", RIDER_DEPOSIT_HELD)
 
     result = await run(ActionRequestDepositRefund(), tracker)
 
@@ -156,11 +154,7 @@ async def test_refund_started_then_the_waiting_charge(db, domain, run):
 
 
 async def test_declining_a_dispute_moves_on_to_the_waiting_problem(db, domain, run):
-    tracker = build_tracker(
-        domain,
-        slots={"offer": "order_dispute", "pending_problems": ["report_bike_fault", "order_issue"]},
-        events=[user("不用了", "deny")],
-    )
+    tracker = waiting_tracker(domain, ["report_bike_fault", "order_issue"], "order_dispute", "不用了", "deny")
 
     result = await run(ActionDeclineOffer(), tracker)
 
@@ -170,9 +164,7 @@ async def test_declining_a_dispute_moves_on_to_the_waiting_problem(db, domain, r
 
 @pytest.mark.parametrize("offer", ["next_fault", "next_order", "next_deposit", "next_parking"])
 async def test_declining_the_waiting_problem_drops_it(db, domain, run, offer):
-    tracker = build_tracker(
-        domain, slots={"offer": offer, "pending_problems": ["order_issue"]}, events=[user("先不用了", "deny")]
-    )
+    tracker = waiting_tracker(domain, ["order_issue"], offer, "先不用了", "deny")
 
     result = await run(ActionDeclineOffer(), tracker)
 
@@ -185,5 +177,7 @@ def test_every_topic_offer_is_a_value_of_the_offer_slot(domain):
     from actions.problems import NEXT_PROBLEM_OFFERS
 
     assert set(NEXT_PROBLEM_OFFERS.values()) <= set(domain["slots"]["offer"]["values"])
+    [offer] = domain["responses"]["utter_offer_next_problem"]
+    assert [b["payload"] for b in offer["buttons"]] == ["/affirm", "/deny"]
     multi = [i for i in domain["intents"] if "+" in str(i)]
     assert multi and all(len(split_problems(i)) == 2 for i in multi)

@@ -201,6 +201,7 @@ def test_two_problems_in_one_message_are_both_handled_in_turn(ridedesk, sender):
     replies = ridedesk.say(sender, "是的，帮我申诉")
     dispute = ticket_numbers(replies)
     assert dispute and "车辆故障" in texts(replies), replies  # the waiting problem is offered
+    assert [b["payload"] for r in replies for b in r.get("buttons", [])] == ["/affirm", "/deny"]
 
     assert "车号" in texts(ridedesk.say(sender, "好的"))
     ridedesk.say(sender, "862104573")
