@@ -23,7 +23,8 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from tests.servers.conftest import BIN, MODEL, ROOT, TOKEN, _free_port, _wait_ready
+from tests.net import free_port
+from tests.servers.conftest import BIN, MODEL, ROOT, TOKEN, _wait_ready
 
 WIDGET = ROOT / "ridedesk" / "widget"
 SOCKET_IO_JS = WIDGET / "node_modules" / "socket.io-client" / "dist" / "socket.io.min.js"
@@ -80,7 +81,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         pytest.fail("ridedesk/widget/node_modules is missing: run scripts/browser_deps.sh")
     work = tmp_path_factory.mktemp("browser")
     database_url = f"sqlite:///{work / 'ridedesk.db'}"
-    actions_port, rasa_port = _free_port(), _free_port()
+    actions_port, rasa_port = free_port(), free_port()
     rasa_url = f"http://127.0.0.1:{rasa_port}"
     env = dict(
         os.environ,
@@ -143,7 +144,7 @@ def console(stack: Stack) -> Iterator[Console]:
     )
     if create.returncode != 0:
         pytest.fail(f"console create-agent failed:\n{create.stdout}\n{create.stderr}")
-    port = _free_port()
+    port = free_port()
     log = stack.work / "console.log"
     proc = _start([sys.executable, "-m", "ridedesk.console", "serve", "--host", "127.0.0.1", "--port", str(port)],
                   env, log)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import socket
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -30,6 +29,7 @@ from ridedesk.services import agents as agents_module
 from ridedesk.services.agents import Agents
 from ridedesk.services.handoff import HandoffQueue
 from ridedesk.settings import Settings
+from tests.net import free_port
 
 # Sanic rewrites its protocol methods ("touch-up") when a server starts; test mode keeps the
 # originals so several apps can start one after another in this process (as sanic-testing does).
@@ -41,10 +41,6 @@ RASA_TOKEN = "fake-rasa-token"
 PASSWORD = "correct-horse-battery"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(autouse=True)

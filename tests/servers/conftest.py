@@ -5,7 +5,6 @@ Started once per test session; each test chats over the REST channel with its ow
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ from typing import Dict, Iterator, List
 
 import pytest
 import requests
+from tests.net import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = ROOT / "models" / "ridedesk.tar.gz"
@@ -23,10 +23,6 @@ BIN = Path(sys.executable).parent
 TOKEN = "test-token-not-for-production"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -96,7 +92,7 @@ def ridedesk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RideDesk]:
         pytest.fail("models/ridedesk.tar.gz is missing: run `make train` (make test does) first")
     work = tmp_path_factory.mktemp("servers")
     database_url = f"sqlite:///{work / 'ridedesk.db'}"
-    actions_port, rasa_port = _free_port(), _free_port()
+    actions_port, rasa_port = free_port(), free_port()
     env = dict(
         os.environ,
         RIDEDESK_ENV="development",
