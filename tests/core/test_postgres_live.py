@@ -34,7 +34,7 @@ from ridedesk.db.session import (
 from ridedesk.services import HandoffQueue, InvalidTransition, Tickets
 from ridedesk.services.tickets import subject_key
 
-from . import test_handoff
+from . import test_handoff, test_tickets
 from .conftest import NOW, PG_INSTALL_HINT, find_pg_bindir, require_tool
 from .test_migrations import HEAD, TABLES
 
@@ -214,23 +214,10 @@ def test_concurrent_open_from_threads_creates_one_ticket(pg_url, demo, clock):
         assert _ticket_count(s) == 1
 
 
-def test_concurrent_different_tickets_get_distinct_numbers(pg_url, demo, clock):
-    """All four compute the same next number; the losers retry after the unique violation."""
-    barrier = threading.Barrier(4)
-    numbers, errors = [], []
-
-    def worker(i):
-        try:
-            barrier.wait()
-            with session_scope(pg_url) as s:
-                ticket, _ = Tickets(s, clock).open(demo.DEMO_RIDER, "other", f"问题{i}", conversation_id="c")
-                numbers.append(ticket.number)
-        except Exception as exc:  # pragma: no cover
-            errors.append(exc)
-
-    _run_threads([lambda i=i: worker(i) for i in range(4)])
-    assert errors == []
-    assert sorted(numbers) == [f"GD20261123000{i}" for i in range(1, 5)]
+# The SQLite test, collected again: ``db_url`` points it at PostgreSQL, where all four
+# really compute the same next number and the losers retry after the unique violation.
+test_concurrent_different_tickets_get_distinct_numbers = (
+    test_tickets.test_concurrent_different_tickets_get_distinct_numbers)
 
 
 def test_partial_unique_index_allows_one_active_ticket_per_subject(session, demo, clock):
