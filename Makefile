@@ -67,7 +67,7 @@ pytest: setup
 test: setup validate train test-stories test-nlu pytest
 
 bench-nlu: setup
-	$(PY) -m bench.nlu_compare $(if $(EVAL),--eval $(EVAL))
+	$(PY) -m bench.nlu_compare $(if $(EVAL),--eval $(EVAL)) $(if $(SEEDS),--seeds $(SEEDS))
 
 bench-load: train
 	$(PY) -m bench.model_load

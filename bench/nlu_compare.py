@@ -7,6 +7,12 @@ Usage (``make bench-nlu``)::
 ``--eval`` may be repeated: the systems are then trained once and scored on every file,
 and each file's results go to ``<out>/<file stem>/``.
 
+``--seeds N`` (``make bench-nlu SEEDS=3``) trains each DIET system N times with the seeds
+42, 43, ... and reports the mean with the lowest and highest run: on a file of about a
+hundred messages two trainings that differ only in their seed can be 0.05-0.1 macro-F1
+apart, so one training is not enough to rank two pipelines. (c) is deterministic and is
+trained once.
+
 One run trains every system on ``data/nlu/*.yml`` (NLU only, ``domain.yml`` for the
 retrieval intents) and scores it on the evaluation file (Rasa NLU YAML):
 
@@ -58,6 +64,7 @@ FALLBACK_INTENT = "nlu_fallback"
 RASA_DEFAULT_EPOCHS = 300
 RASA_DEFAULT_THRESHOLD = 0.3
 WARMUP_TEXT = "你好"
+FIRST_SEED = 42  # the seed of config.yml and the shipped baselines
 
 
 # --------------------------------------------------------------------------- scoring
@@ -82,6 +89,9 @@ class SystemResult:
     confusion_matrix: List[List[int]] = field(default_factory=list)  # rows gold, cols predicted, CLASSES order
     figure: Optional[str] = None
     error: Optional[str] = None
+    # One entry per training when a system was trained with several seeds; the figures
+    # above are then means (confusion matrix: the sum over the runs).
+    runs: List[Dict[str, Any]] = field(default_factory=list)
 
 
 def score(
@@ -115,6 +125,44 @@ def score(
     )
 
 
+def combine_runs(runs: Sequence[Tuple[int, SystemResult]]) -> SystemResult:
+    """One result for several trainings of one system that differ only in their seed.
+
+    Args:
+        runs: ``(seed, result)`` pairs of the same system on the same evaluation file.
+
+    Returns:
+        Means of the figures, the summed confusion matrix and, in ``runs``, each seed's
+        accuracy, macro-F1 and fallback rate. A single run is returned unchanged.
+    """
+    if not runs:
+        raise ValueError("need at least one run")
+    if len(runs) == 1:
+        return runs[0][1]
+    results = [r for _, r in runs]
+    first = results[0]
+
+    def mean(values: Sequence[Optional[float]]) -> Optional[float]:
+        present = [v for v in values if v is not None]
+        return statistics.fmean(present) if present else None
+
+    size = len(first.confusion_matrix)
+    return SystemResult(
+        key=first.key,
+        name=first.name,
+        n=first.n,
+        accuracy=mean([r.accuracy for r in results]),
+        macro_f1=mean([r.macro_f1 for r in results]),
+        per_class_f1={c: statistics.fmean(r.per_class_f1[c] for r in results) for c in first.per_class_f1},
+        fallback_rate=mean([r.fallback_rate for r in results]),
+        median_parse_ms=mean([r.median_parse_ms for r in results]),
+        train_s=mean([r.train_s for r in results]),
+        confusion_matrix=[[sum(r.confusion_matrix[i][j] for r in results) for j in range(size)] for i in range(size)],
+        runs=[{"seed": seed, "accuracy": r.accuracy, "macro_f1": r.macro_f1, "fallback_rate": r.fallback_rate}
+              for seed, r in runs],
+    )
+
+
 SHORT = {"report_bike_fault": "fault", "deposit_refund": "deposit", "parking_issue": "parking",
          "order_issue": "order", "request_human": "human", OTHER: "other"}
 
@@ -125,6 +173,14 @@ def markdown_table(results: Sequence[SystemResult]) -> str:
     def num(value: Optional[float], fmt: str) -> str:
         return "-" if value is None else format(value, fmt)
 
+    def spread(r: SystemResult, figure: str) -> str:
+        """The mean, and with several seeds the lowest and highest run: 0.612 (0.55-0.66)."""
+        cell = num(getattr(r, figure), ".3f")
+        if len(r.runs) > 1:
+            values = [run[figure] for run in r.runs]
+            cell += f" ({min(values):.2f}-{max(values):.2f})"
+        return cell
+
     head = ["system", "accuracy", "macro-F1"] + [f"F1 {SHORT[c]}" for c in CLASSES] + [
         "fallback", "parse ms (median)", "train s"]
     lines = ["| " + " | ".join(head) + " |", "|" + "|".join(["---"] + ["---:"] * (len(head) - 1)) + "|"]
@@ -132,7 +188,8 @@ def markdown_table(results: Sequence[SystemResult]) -> str:
         if r.error:
             cells = [r.name, f"FAILED: {r.error}"] + [""] * (len(head) - 2)
         else:
-            cells = [r.name, num(r.accuracy, ".3f"), num(r.macro_f1, ".3f")]
+            name = r.name + (f", mean of {len(r.runs)} seeds" if len(r.runs) > 1 else "")
+            cells = [name, spread(r, "accuracy"), spread(r, "macro_f1")]
             cells += [num(r.per_class_f1.get(c), ".3f") for c in CLASSES]
             cells += [num(r.fallback_rate, ".1%"), num(r.median_parse_ms, ".1f"), num(r.train_s, ".0f")]
         lines.append("| " + " | ".join(cells) + " |")
@@ -158,7 +215,8 @@ def plot_confusion(result: SystemResult, path: Path) -> Path:
         for j, count in enumerate(row):
             ax.text(j, i, str(count), ha="center", va="center",
                     color="white" if top and count > top / 2 else "black")
-    ax.set_title(f"{result.name}\naccuracy {result.accuracy:.3f}, macro-F1 {result.macro_f1:.3f}, n={result.n}")
+    runs = f", {len(result.runs)} seeds summed" if len(result.runs) > 1 else ""
+    ax.set_title(f"{result.name}\naccuracy {result.accuracy:.3f}, macro-F1 {result.macro_f1:.3f}, n={result.n}{runs}")
     fig.colorbar(im, ax=ax)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -259,6 +317,15 @@ def ridedesk_settings(config: Dict[str, Any]) -> Dict[str, Any]:
     if "ambiguity_threshold" in fallback:
         settings["ambiguity_threshold"] = fallback["ambiguity_threshold"]
     return settings
+
+
+def with_seed(config: Dict[str, Any], seed: int) -> Dict[str, Any]:
+    """A copy of a Rasa config whose DIET and ResponseSelector train with ``seed``."""
+    out = copy.deepcopy(config)
+    for component in out.get("pipeline") or []:
+        if _short_name(component) in {"DIETClassifier", "ResponseSelector"}:
+            component["random_seed"] = seed
+    return out
 
 
 def nlu_config(config: Dict[str, Any]) -> Dict[str, Any]:
@@ -377,12 +444,19 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--config", default=str(REPO / "config.yml"),
                         help="the config whose NLU pipeline is system (a), to try a change before "
                              "it goes into config.yml (default config.yml)")
+    parser.add_argument("--seeds", type=int, default=1,
+                        help="train each DIET system this many times (seeds 42, 43, ...) and report the "
+                             "mean with the lowest and highest run (default 1)")
     args = parser.parse_args(argv)
     config_path = Path(args.config).resolve()
     wanted = {s.strip() for s in args.systems.split(",") if s.strip()}
     if not wanted or not wanted <= {"a", "b", "c", "d"}:
         print("--systems takes letters among a,b,c,d", file=sys.stderr)
         return 2
+    if args.seeds < 1:
+        print("--seeds takes a whole number of 1 or more", file=sys.stderr)
+        return 2
+    seeds = [FIRST_SEED + i for i in range(args.seeds)]
     eval_paths = [Path(e).resolve() for e in (args.eval or [str(REPO / "tests" / "nlu" / "heldout.yml")])]
     out = Path(args.out).resolve()
     missing = [str(e) for e in eval_paths if not e.is_file()]
@@ -429,13 +503,21 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             print(f"== {name}: training", flush=True)
             text_lists = [texts for texts, _ in evals]
             try:
-                if config is None:
-                    parsed, train_s = run_sklearn(settings, text_lists)
-                else:
-                    parsed, train_s = run_rasa(config, work, key, text_lists)
+                per_seed: List[List[Tuple[int, SystemResult]]] = [[] for _ in eval_paths]
+                for seed in (seeds if config is not None else seeds[:1]):
+                    if config is None:
+                        parsed, train_s = run_sklearn(settings, text_lists)
+                    else:
+                        parsed, train_s = run_rasa(with_seed(config, seed), work, f"{key}_{seed}", text_lists)
+                    for (_, gold), (predicted, times), runs in zip(evals, parsed, per_seed):
+                        runs.append((seed, score(key, name, gold, predicted, times, train_s)))
+                    if len(seeds) > 1 and config is not None:
+                        print(f"   seed {seed}: " + "; ".join(
+                            f"{path.name} macro-F1 {runs[-1][1].macro_f1:.3f}" for path, runs in zip(eval_paths, per_seed)),
+                            flush=True)
                 scored = []
-                for (_, gold), (predicted, times), out_dir in zip(evals, parsed, out_dirs):
-                    result = score(key, name, gold, predicted, times, train_s)
+                for runs, out_dir in zip(per_seed, out_dirs):
+                    result = combine_runs(runs)
                     result.figure = str(plot_confusion(result, out_dir / f"confusion_{key}.png"))
                     scored.append(result)
             except Exception as exc:  # one broken system must not hide the others
@@ -463,6 +545,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             "table_markdown": table,
             "figures": {r.key: r.figure for r in per_eval if r.figure},
             "eval_files_in_run": [str(e) for e in eval_paths],
+            "seeds": seeds,
             "wall_s": round(wall_s, 1),
         }
         json_path = out_dir / "nlu_compare.json"

@@ -141,3 +141,46 @@ def test_importing_does_not_import_rasa():
 def test_unknown_systems_are_refused_before_any_training(systems, capsys):
     assert nc.main(["--systems", systems]) == 2
     assert "--systems" in capsys.readouterr().err
+
+
+def test_runs_with_several_seeds_are_averaged_and_their_spread_kept():
+    gold = ["deposit_refund", "deposit_refund", "order_issue", "greet"]
+    one = nc.score("a", "(a) A", gold, ["deposit_refund", "deposit_refund", "order_issue", "greet"], [1.0], 10.0)
+    two = nc.score("a", "(a) A", gold, ["deposit_refund", "nlu_fallback", "deposit_refund", "greet"], [3.0], 30.0)
+
+    combined = nc.combine_runs([(42, one), (43, two)])
+
+    assert combined.accuracy == pytest.approx((1.0 + 0.5) / 2)
+    assert combined.macro_f1 == pytest.approx((one.macro_f1 + two.macro_f1) / 2)
+    assert combined.per_class_f1["deposit_refund"] == pytest.approx((1.0 + 0.5) / 2)
+    assert combined.fallback_rate == pytest.approx(0.125)
+    assert combined.train_s == pytest.approx(20.0)
+    assert sum(map(sum, combined.confusion_matrix)) == 8  # both runs' messages
+    assert combined.confusion_matrix[3][1] == 1  # order_issue read as deposit_refund once
+    assert [(r["seed"], r["accuracy"]) for r in combined.runs] == [(42, 1.0), (43, 0.5)]
+
+    row = [c.strip() for c in nc.markdown_table([combined]).splitlines()[2].strip("|").split("|")]
+    assert row[0] == "(a) A, mean of 2 seeds"
+    assert row[1] == "0.750 (0.50-1.00)"
+
+
+def test_a_single_run_is_reported_as_it_is():
+    r = nc.score("c", "(c) C", ["greet"], ["greet"])
+    assert nc.combine_runs([(42, r)]) is r
+    assert "seeds" not in nc.markdown_table([r])
+    with pytest.raises(ValueError):
+        nc.combine_runs([])
+
+
+def test_with_seed_sets_every_trained_classifier_and_copies():
+    config = {"pipeline": [{"name": "JiebaTokenizer"}, {"name": "DIETClassifier", "random_seed": 42},
+                           {"name": "ResponseSelector"}, {"name": "FallbackClassifier"}]}
+    seeded = nc.with_seed(config, 43)
+    assert [c.get("random_seed") for c in seeded["pipeline"]] == [None, 43, 43, None]
+    assert config["pipeline"][1]["random_seed"] == 42 and "random_seed" not in config["pipeline"][2]
+
+
+@pytest.mark.parametrize("seeds", ["0", "-2"])
+def test_seeds_below_one_are_refused_before_any_training(seeds, capsys):
+    assert nc.main(["--seeds", seeds]) == 2
+    assert "--seeds" in capsys.readouterr().err
