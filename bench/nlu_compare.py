@@ -125,7 +125,7 @@ def score(
     )
 
 
-def combine_runs(runs: Sequence[Tuple[int, SystemResult]]) -> SystemResult:
+def combine_runs(runs: Sequence[Tuple[Optional[int], SystemResult]]) -> SystemResult:
     """One result for several trainings of one system that differ only in their seed.
 
     Args:
@@ -328,6 +328,17 @@ def with_seed(config: Dict[str, Any], seed: int) -> Dict[str, Any]:
     return out
 
 
+def seeded_configs(config: Dict[str, Any], runs: int) -> List[Tuple[Optional[int], Dict[str, Any]]]:
+    """The configs to train for one system: ``(seed, config)`` pairs.
+
+    One run trains the config as written, with its own seeds (a ``--config`` file that
+    sets ``random_seed: 7`` is trained with 7); several runs use the seeds 42, 43, ...
+    """
+    if runs == 1:
+        return [(None, config)]
+    return [(FIRST_SEED + i, with_seed(config, FIRST_SEED + i)) for i in range(runs)]
+
+
 def nlu_config(config: Dict[str, Any]) -> Dict[str, Any]:
     """The NLU part of a Rasa config (recipe, language, assistant_id, pipeline)."""
     out = {"recipe": config.get("recipe", "default.v1"), "language": config.get("language", "zh")}
@@ -456,7 +467,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.seeds < 1:
         print("--seeds takes a whole number of 1 or more", file=sys.stderr)
         return 2
-    seeds = [FIRST_SEED + i for i in range(args.seeds)]
     eval_paths = [Path(e).resolve() for e in (args.eval or [str(REPO / "tests" / "nlu" / "heldout.yml")])]
     out = Path(args.out).resolve()
     missing = [str(e) for e in eval_paths if not e.is_file()]
@@ -503,15 +513,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             print(f"== {name}: training", flush=True)
             text_lists = [texts for texts, _ in evals]
             try:
-                per_seed: List[List[Tuple[int, SystemResult]]] = [[] for _ in eval_paths]
-                for seed in (seeds if config is not None else seeds[:1]):
-                    if config is None:
+                per_seed: List[List[Tuple[Optional[int], SystemResult]]] = [[] for _ in eval_paths]
+                # (c) is deterministic: one run whatever --seeds says.
+                trainings = seeded_configs(config, args.seeds) if config is not None else [(None, None)]
+                for seed, seeded in trainings:
+                    if seeded is None:
                         parsed, train_s = run_sklearn(settings, text_lists)
                     else:
-                        parsed, train_s = run_rasa(with_seed(config, seed), work, f"{key}_{seed}", text_lists)
+                        parsed, train_s = run_rasa(seeded, work, f"{key}_{seed or 'own'}", text_lists)
                     for (_, gold), (predicted, times), runs in zip(evals, parsed, per_seed):
                         runs.append((seed, score(key, name, gold, predicted, times, train_s)))
-                    if len(seeds) > 1 and config is not None:
+                    if len(trainings) > 1:
                         print(f"   seed {seed}: " + "; ".join(
                             f"{path.name} macro-F1 {runs[-1][1].macro_f1:.3f}" for path, runs in zip(eval_paths, per_seed)),
                             flush=True)
@@ -545,7 +557,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             "table_markdown": table,
             "figures": {r.key: r.figure for r in per_eval if r.figure},
             "eval_files_in_run": [str(e) for e in eval_paths],
-            "seeds": seeds,
+            "seeds": args.seeds,
             "wall_s": round(wall_s, 1),
         }
         json_path = out_dir / "nlu_compare.json"

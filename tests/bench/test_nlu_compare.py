@@ -184,3 +184,11 @@ def test_with_seed_sets_every_trained_classifier_and_copies():
 def test_seeds_below_one_are_refused_before_any_training(seeds, capsys):
     assert nc.main(["--seeds", seeds]) == 2
     assert "--seeds" in capsys.readouterr().err
+
+
+def test_one_run_keeps_the_configs_own_seed_and_several_runs_get_42_43():
+    config = {"pipeline": [{"name": "DIETClassifier", "random_seed": 7}]}
+    assert nc.seeded_configs(config, 1) == [(None, config)]  # a --config with seed 7 trains with 7
+    runs = nc.seeded_configs(config, 3)
+    assert [seed for seed, _ in runs] == [42, 43, 44]
+    assert [c["pipeline"][0]["random_seed"] for _, c in runs] == [42, 43, 44]
