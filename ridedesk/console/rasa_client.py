@@ -55,12 +55,18 @@ class RasaClient:
         token: The server's ``--auth-token``.
         timeout: Seconds per request.
         attempts: Tries per call (reads; writes only on connection failures).
+        turn_timeout: Seconds for a request that runs a whole bot turn (``trigger_intent``).
+            It is longer because giving up does not stop the turn cleanly: Rasa's server
+            cancels a request whose client has gone, so the rating request would be lost.
     """
 
-    def __init__(self, base_url: str, token: str, timeout: float = 10.0, attempts: int = 3) -> None:
+    def __init__(
+        self, base_url: str, token: str, timeout: float = 10.0, attempts: int = 3, turn_timeout: float = 30.0
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.token = token
         self.timeout = aiohttp.ClientTimeout(total=timeout)
+        self.turn_timeout = aiohttp.ClientTimeout(total=turn_timeout)
         self.attempts = attempts
         self._session: Optional[aiohttp.ClientSession] = None
 
@@ -79,14 +85,17 @@ class RasaClient:
         return f"{self.base_url}/conversations/{quote(conversation_id, safe='')}/{suffix}"
 
     async def _request(
-        self, method: str, url: str, params: Dict[str, str], body: Any = None
+        self, method: str, url: str, params: Dict[str, str], body: Any = None,
+        timeout: Optional[aiohttp.ClientTimeout] = None,
     ) -> Any:
         is_read = method == "GET"
         params = dict(params, token=self.token)
 
         async def once() -> Any:
             try:
-                async with self._http().request(method, url, params=params, json=body) as response:
+                async with self._http().request(
+                    method, url, params=params, json=body, timeout=timeout or self.timeout
+                ) as response:
                     text = await response.text()
                     if response.status in (502, 503, 504) and is_read:
                         raise _Transient(f"Rasa {method} {response.status}", response.status)
@@ -134,7 +143,7 @@ class RasaClient:
         """
         params = {"output_channel": "latest"}
         path = self._url(conversation_id, "trigger_intent")
-        return await self._request("POST", path, params, {"name": intent}) or {}
+        return await self._request("POST", path, params, {"name": intent}, timeout=self.turn_timeout) or {}
 
     # --- what the console says in a conversation ------------------------------------------
     async def say(self, conversation_id: str, text: str, *, kind: str, agent: Optional[str] = None) -> bool:

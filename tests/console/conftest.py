@@ -11,6 +11,7 @@ import asyncio
 import json
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -68,6 +69,8 @@ class FakeRasa:
     trackers: Dict[str, Dict[str, Any]] = field(default_factory=dict)
     down: bool = False
     fail_paths: List[str] = field(default_factory=list)
+    # Seconds to wait before answering, by path suffix: a bot turn on a loaded machine.
+    slow_paths: Dict[str, float] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def posted(self) -> List[RasaRequest]:
@@ -101,6 +104,7 @@ def _handler(fake: FakeRasa):
                 fake.requests.append(RasaRequest(method, parsed.path, query, body))
             if query.get("token") != RASA_TOKEN:
                 return self._reply(401, {"reason": "NotAuthenticated"})
+            time.sleep(max([d for p, d in fake.slow_paths.items() if parsed.path.endswith(p)], default=0))
             if fake.down or any(parsed.path.endswith(p) for p in fake.fail_paths):
                 return self._reply(500, {"reason": "ConversationError"})
             match = re.match(r"^/conversations/([^/]+)/(tracker/events|tracker|trigger_intent)$", parsed.path)

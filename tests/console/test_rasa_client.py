@@ -98,3 +98,22 @@ def test_say_records_then_delivers_and_survives_a_failed_push(fake_rasa):
     assert push.query["execute_side_effects"] == "true" and push.query["output_channel"] == "latest"
     assert push.body[0]["data"]["custom"]["data"] == {"kind": "agent", "agent": "小王", "text": "你好"}
     assert "text" not in push.body[0]
+
+
+def test_a_slow_bot_turn_is_waited_for_longer_than_a_plain_request(fake_rasa):
+    # On a loaded machine a bot turn can outlast the plain timeout; giving up would make
+    # Rasa cancel the turn and the rider would never be asked for a rating.
+    fake_rasa.slow_paths = {"/trigger_intent": 1.0, "/tracker/events": 1.0}
+
+    async def go():
+        client = RasaClient(fake_rasa.url, "fake-rasa-token", timeout=0.3, attempts=1, turn_timeout=5)
+        try:
+            turn = await client.trigger_intent("x", "EXTERNAL_handed_back")
+            with pytest.raises(RasaError, match="failed"):
+                await client.append_events("x", [{"event": "resume"}])
+            return turn
+        finally:
+            await client.close()
+
+    assert run(go())["sender_id"] == "x"
+    assert [r.path for r in fake_rasa.posted()] == ["/conversations/x/trigger_intent", "/conversations/x/tracker/events"]
